@@ -1,0 +1,249 @@
+import type { BackendProfile } from '../core/backend.js';
+import type { Clock } from '../core/clock.js';
+import { readEnv } from '../core/env.js';
+import type { LevelLogger } from '../core/logger.js';
+import { registerSecret } from '../core/redact.js';
+import { idString, looseNumber, z } from '../core/schema.js';
+import { raceSignal } from '../core/signal.js';
+import type { CredentialSource, Transport } from '../core/transport.js';
+import { NemoConfigError, RateLimitError } from '../errors/errors.js';
+import type { ClientIdSource } from './client-id.js';
+import type { StoredToken, TokenStore } from './token-store.js';
+
+/** A token, or a function returning one (called again when the service rejects the last). */
+export type TokenOption = string | (() => string | Promise<string>);
+
+/** Where the token in use came from. */
+export type TokenSourceKind = 'option' | 'function' | 'env' | 'anonymous';
+
+/** What the service granted with an anonymous token (the token itself is not included). */
+export interface AnonymousGrant {
+  credits: number | undefined;
+  userId: string | undefined;
+  expiresAt: Date | undefined;
+  obtainedAt: Date;
+}
+
+const anonymousTokenData = z.pipe(
+  z.looseObject({
+    token: z.string().check(z.minLength(1)),
+    credits: z.optional(z.nullable(looseNumber)),
+    user_id: z.optional(z.nullable(idString)),
+    expires_at: z.optional(z.nullable(z.union([z.string(), z.number()]))),
+  }),
+  z.transform((d) => ({
+    token: d.token,
+    credits: d.credits ?? undefined,
+    userId: d.user_id ?? undefined,
+    expiresAt: parseExpiry(d.expires_at ?? undefined),
+  })),
+);
+
+/** ISO-8601 string, epoch seconds or epoch ms → epoch ms. */
+function parseExpiry(value: string | number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') return value < 1e12 ? value * 1000 : value;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export interface CredentialsConfig {
+  token: TokenOption | undefined;
+  transport: Transport;
+  clientIds: ClientIdSource;
+  store: TokenStore;
+  clock: Clock;
+  logger: LevelLogger;
+  backend: BackendProfile;
+}
+
+/**
+ * Supplies the bearer token: the `token` option, else `NEMO_TOKEN`, else an
+ * anonymous token. Anonymous tokens are fetched once for many concurrent
+ * callers (single flight), reused from the token store, renewed shortly before
+ * a known expiry, and replaced once when the service answers 1001.
+ */
+export class Credentials implements CredentialSource {
+  readonly kind: TokenSourceKind;
+  readonly #config: CredentialsConfig;
+  #current: StoredToken | undefined;
+  #inflight: Promise<StoredToken> | undefined;
+  #userToken: string | undefined;
+  #userTokenInflight: Promise<string> | undefined;
+  /** The token whose early renewal the service refused (429); used until it lapses. */
+  #renewalRefusedFor: string | undefined;
+
+  constructor(config: CredentialsConfig) {
+    this.#config = config;
+    const env = readEnv('NEMO_TOKEN');
+    if (typeof config.token === 'string') {
+      if (config.token.trim() === '') {
+        throw new NemoConfigError(
+          'The token option is an empty string. Pass a token, or omit it to use NEMO_TOKEN or an anonymous token.',
+        );
+      }
+      this.kind = 'option';
+      this.#userToken = config.token;
+    } else if (typeof config.token === 'function') {
+      this.kind = 'function';
+    } else if (env !== undefined) {
+      this.kind = 'env';
+      this.#userToken = env;
+    } else {
+      this.kind = 'anonymous';
+    }
+    registerSecret(this.#userToken);
+  }
+
+  /** The grant behind the anonymous token in use, if any. */
+  get grant(): AnonymousGrant | undefined {
+    const t = this.#current;
+    if (!t || this.kind !== 'anonymous') return undefined;
+    return {
+      credits: t.credits,
+      userId: t.userId,
+      expiresAt: t.expiresAt === undefined ? undefined : new Date(t.expiresAt),
+      obtainedAt: new Date(t.obtainedAt),
+    };
+  }
+
+  userId(): string | undefined {
+    return this.#current?.userId;
+  }
+
+  clientId(): Promise<string> {
+    return this.#config.clientIds.get();
+  }
+
+  async token(signal?: AbortSignal): Promise<string> {
+    switch (this.kind) {
+      case 'option':
+      case 'env':
+        return this.#userToken as string;
+      case 'function':
+        if (this.#userToken !== undefined) return this.#userToken;
+        return raceSignal(this.#callTokenFunction(), signal);
+      case 'anonymous':
+        return (await raceSignal(this.#anonymous(), signal)).token;
+    }
+  }
+
+  async onTokenRejected(token: string, signal?: AbortSignal): Promise<boolean> {
+    switch (this.kind) {
+      case 'option':
+      case 'env':
+        return false;
+      case 'function':
+        if (this.#userToken === token) this.#userToken = undefined;
+        await raceSignal(this.#callTokenFunction(), signal);
+        return true;
+      case 'anonymous': {
+        // Only the first caller that saw this token fail replaces it; the others join.
+        if (this.#current?.token === token) {
+          this.#current = undefined;
+          const clientId = await this.#config.clientIds.get();
+          await this.#config.store.delete(clientId);
+        }
+        await raceSignal(this.#anonymous(), signal);
+        return true;
+      }
+    }
+  }
+
+  #callTokenFunction(): Promise<string> {
+    const fn = this.#config.token as () => string | Promise<string>;
+    this.#userTokenInflight ??= (async () => {
+      try {
+        const value = await fn();
+        if (typeof value !== 'string' || value.trim() === '') {
+          throw new NemoConfigError(
+            'The token function returned no token. It must return a non-empty string (or a promise of one).',
+          );
+        }
+        registerSecret(value);
+        this.#userToken = value;
+        return value;
+      } finally {
+        this.#userTokenInflight = undefined;
+      }
+    })();
+    return this.#userTokenInflight;
+  }
+
+  /** The anonymous token: current, stored, or newly granted, one request for all concurrent callers. */
+  #anonymous(): Promise<StoredToken> {
+    const now = this.#config.clock.now();
+    const current = this.#current;
+    if (current && !this.#expiresSoon(current, now)) return Promise.resolve(current);
+    if (
+      current &&
+      this.#renewalRefusedFor === current.token &&
+      current.expiresAt !== undefined &&
+      now < current.expiresAt
+    ) {
+      return Promise.resolve(current);
+    }
+    this.#inflight ??= this.#obtain(current).finally(() => {
+      this.#inflight = undefined;
+    });
+    return this.#inflight;
+  }
+
+  #expiresSoon(token: StoredToken, now: number): boolean {
+    return (
+      token.expiresAt !== undefined &&
+      now >= token.expiresAt - this.#config.backend.tokenRenewMarginMs
+    );
+  }
+
+  async #obtain(previous: StoredToken | undefined): Promise<StoredToken> {
+    const { store, clock, transport, backend, logger } = this.#config;
+    const clientId = await this.#config.clientIds.get();
+    if (!previous) {
+      const stored = await store.get(clientId);
+      if (stored && !this.#expiresSoon(stored, clock.now())) {
+        registerSecret(stored.token);
+        this.#current = stored;
+        return stored;
+      }
+    }
+    try {
+      const granted = await transport.json({
+        method: 'POST',
+        path: backend.paths.anonymousToken,
+        auth: 'none',
+        sendClientId: true,
+        replay: 'safe',
+        schema: anonymousTokenData,
+        what: 'the anonymous-token response',
+      });
+      registerSecret(granted.token);
+      const now = clock.now();
+      const token: StoredToken = {
+        token: granted.token,
+        credits: granted.credits,
+        userId: granted.userId,
+        expiresAt: granted.expiresAt ?? now + backend.anonymousTokenTtlMs,
+        obtainedAt: now,
+      };
+      this.#current = token;
+      await store.set(clientId, token);
+      logger.info('obtained an anonymous token');
+      return token;
+    } catch (error) {
+      // Renewing early may be refused while the old token is still valid: keep using it.
+      if (
+        error instanceof RateLimitError &&
+        previous?.expiresAt !== undefined &&
+        clock.now() < previous.expiresAt
+      ) {
+        logger.debug(
+          'early token renewal refused (429); keeping the current token until it lapses',
+        );
+        this.#renewalRefusedFor = previous.token;
+        return previous;
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,128 @@
+import { nodeFs, nodePath } from '../core/node.js';
+import { NemoConfigError } from '../errors/errors.js';
+
+/** An anonymous token as kept between runs. Times are epoch milliseconds. */
+export interface StoredToken {
+  token: string;
+  /** When the token lapses, if known. */
+  expiresAt?: number | undefined;
+  userId?: string | undefined;
+  /** Credits granted with the token. */
+  credits?: number | undefined;
+  obtainedAt: number;
+}
+
+/**
+ * Where anonymous tokens are kept, keyed by client id. The service grants one
+ * token per client id per 7 days, so a long-lived tool should reuse it.
+ *
+ * @example
+ * ```ts
+ * const client = new NemoClient({ tokenStore: new FileTokenStore('/var/lib/app/nemo-token.json') });
+ * ```
+ */
+export interface TokenStore {
+  get(clientId: string): Promise<StoredToken | undefined>;
+  set(clientId: string, token: StoredToken): Promise<void>;
+  delete(clientId: string): Promise<void>;
+}
+
+/** The default store: tokens live as long as the process. */
+export class MemoryTokenStore implements TokenStore {
+  readonly #tokens = new Map<string, StoredToken>();
+
+  /** @example `await store.get(clientId)` */
+  async get(clientId: string): Promise<StoredToken | undefined> {
+    return this.#tokens.get(clientId);
+  }
+  /** @example `await store.set(clientId, { token, obtainedAt: Date.now() })` */
+  async set(clientId: string, token: StoredToken): Promise<void> {
+    this.#tokens.set(clientId, token);
+  }
+  /** @example `await store.delete(clientId)` */
+  async delete(clientId: string): Promise<void> {
+    this.#tokens.delete(clientId);
+  }
+}
+
+function isStoredToken(value: unknown): value is StoredToken {
+  if (!value || typeof value !== 'object') return false;
+  const v = value as Record<string, unknown>;
+  return (
+    typeof v.token === 'string' &&
+    typeof v.obtainedAt === 'number' &&
+    (v.expiresAt === undefined || typeof v.expiresAt === 'number')
+  );
+}
+
+/**
+ * Keeps tokens in a JSON file readable only by its owner (0600, directory 0700),
+ * written atomically. Node only.
+ *
+ * @example
+ * ```ts
+ * new NemoClient({ tokenStore: new FileTokenStore(`${os.homedir()}/.config/nemovideo/token.json`) });
+ * ```
+ */
+export class FileTokenStore implements TokenStore {
+  readonly path: string;
+
+  constructor(path: string) {
+    this.path = path;
+  }
+
+  async #readAll(): Promise<Record<string, StoredToken>> {
+    const fs = await nodeFs();
+    let text: string;
+    try {
+      text = await fs.readFile(this.path, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw new NemoConfigError(
+        `Could not read the token file ${this.path}: ${(error as Error).message}.`,
+        {
+          cause: error,
+        },
+      );
+    }
+    try {
+      const parsed: unknown = JSON.parse(text);
+      const out: Record<string, StoredToken> = {};
+      if (parsed && typeof parsed === 'object') {
+        for (const [key, value] of Object.entries(parsed))
+          if (isStoredToken(value)) out[key] = value;
+      }
+      return out;
+    } catch {
+      // A corrupt cache only costs a new token; never crash on it.
+      return {};
+    }
+  }
+
+  async #writeAll(all: Record<string, StoredToken>): Promise<void> {
+    const [fs, path] = await Promise.all([nodeFs(), nodePath()]);
+    await fs.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
+    const tmp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
+    await fs.writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+    await fs.chmod(tmp, 0o600);
+    await fs.rename(tmp, this.path);
+  }
+
+  /** @example `await new FileTokenStore(file).get(clientId)` */
+  async get(clientId: string): Promise<StoredToken | undefined> {
+    return (await this.#readAll())[clientId];
+  }
+  /** @example `await store.set(clientId, { token, obtainedAt: Date.now() })` */
+  async set(clientId: string, token: StoredToken): Promise<void> {
+    const all = await this.#readAll();
+    all[clientId] = token;
+    await this.#writeAll(all);
+  }
+  /** @example `await store.delete(clientId)` */
+  async delete(clientId: string): Promise<void> {
+    const all = await this.#readAll();
+    if (!(clientId in all)) return;
+    delete all[clientId];
+    await this.#writeAll(all);
+  }
+}

@@ -1,0 +1,234 @@
+import { ClientIdSource } from './auth/client-id.js';
+import {
+  type AnonymousGrant,
+  Credentials,
+  type TokenOption,
+  type TokenSourceKind,
+} from './auth/credentials.js';
+import { MemoryTokenStore, type TokenStore } from './auth/token-store.js';
+import { type BackendOverrides, type BackendProfile, resolveBackend } from './core/backend.js';
+import { type Clock, systemClock } from './core/clock.js';
+import type { ClientContext } from './core/context.js';
+import { readEnv } from './core/env.js';
+import { LevelLogger, type Logger, type LogLevel, resolveLogLevel } from './core/logger.js';
+import { DEFAULT_RETRY_TIMING, type RetryTiming } from './core/retry.js';
+import { Transport } from './core/transport.js';
+import { assertCredentialsAllowed } from './core/url.js';
+import { CreditsResource } from './credits/credits.js';
+import { NemoConfigError } from './errors/errors.js';
+import { SessionsResource } from './session/sessions.js';
+import { VERSION } from './version.js';
+
+/** Values of the three attribution headers (`X-Skill-Source`, `-Version`, `-Platform`). */
+export interface Attribution {
+  /** Default `nemovideo` (the package name). */
+  source?: string;
+  /** Default the package version. */
+  version?: string;
+  /** Default `unknown`. */
+  platform?: string;
+}
+
+/** Options of {@link NemoClient}. Every one is optional. */
+export interface NemoClientOptions {
+  /** Bearer token, or a function returning one. Default `NEMO_TOKEN`, else an anonymous token. */
+  token?: TokenOption | undefined;
+  /** API origin. Default `NEMO_API_URL`, else `https://mega-api-prod.nemovideo.ai`. */
+  baseUrl?: string | undefined;
+  /** Stable client id for the anonymous token. Default `NEMO_CLIENT_ID`, else the client id file. */
+  clientId?: string | undefined;
+  /** Client id file, or `false` to never touch the disk. Default `~/.config/nemovideo/client_id`. */
+  clientIdFile?: string | false | undefined;
+  /** Where anonymous tokens are reused from. Default: in memory. */
+  tokenStore?: TokenStore | undefined;
+  /** Attribution header values. */
+  attribution?: Attribution | undefined;
+  /** Retries of a failed request where replaying is harmless. Default 2. */
+  maxRetries?: number | undefined;
+  /** Per-attempt request timeout in ms. Default 60 000. */
+  timeout?: number | undefined;
+  /** A `fetch` implementation. Default the global one. */
+  fetch?: typeof fetch | undefined;
+  /** A console-compatible logger. Default `console`. */
+  logger?: Logger | undefined;
+  /** `off|error|warn|info|debug`. Default `NEMO_LOG`, else `warn`. */
+  logLevel?: LogLevel | undefined;
+  /** Allow a bearer token over plain http to a host that is not loopback. Default false. */
+  allowInsecureHttp?: boolean | undefined;
+  /** Override assumptions about the backend (paths, limits, cadences). */
+  backend?: BackendOverrides | undefined;
+  /** Time source; inject a fake one in tests. */
+  clock?: Clock | undefined;
+  /** Backoff timing of retries. */
+  retryTiming?: Partial<RetryTiming> | undefined;
+}
+
+function nonNegativeInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) {
+    throw new NemoConfigError(`${name} must be a whole number ≥ 0 (got ${value}).`);
+  }
+  return value;
+}
+
+function parseBaseUrl(raw: string, from: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new NemoConfigError(
+      `${from} is not a valid URL: ${JSON.stringify(raw)}. Use e.g. https://mega-api-prod.nemovideo.ai.`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new NemoConfigError(`${from} must be an http(s) URL (got ${url.protocol}).`);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+/**
+ * The NemoVideo client. One instance holds one connection pool, one token and
+ * one client id; share it across your app.
+ *
+ * @example
+ * ```ts
+ * import { NemoClient } from 'nemovideo';
+ *
+ * const client = new NemoClient(); // NEMO_TOKEN, else a free anonymous token
+ * const session = await client.sessions.create();
+ * console.log(await client.credits.balance());
+ * ```
+ */
+export class NemoClient {
+  /** Editing sessions. */
+  readonly sessions: SessionsResource;
+  /** Credit balance. */
+  readonly credits: CreditsResource;
+  /** The resolved API origin. */
+  readonly baseUrl: string;
+  /** The backend profile in force (documented defaults plus overrides). */
+  readonly backend: BackendProfile;
+  /** @internal */
+  readonly #ctx: ClientContext;
+
+  constructor(options: NemoClientOptions = {}) {
+    const backend = resolveBackend(options.backend);
+    const envUrl = readEnv('NEMO_API_URL');
+    this.baseUrl = parseBaseUrl(
+      options.baseUrl ?? envUrl ?? backend.baseUrl,
+      options.baseUrl !== undefined
+        ? 'baseUrl'
+        : envUrl !== undefined
+          ? 'NEMO_API_URL'
+          : 'the default base URL',
+    );
+    this.backend = backend;
+    const allowInsecureHttp = options.allowInsecureHttp ?? false;
+    // Fail at construction, not at the first request, when credentials could leak.
+    assertCredentialsAllowed(new URL(this.baseUrl), allowInsecureHttp);
+
+    const clock = options.clock ?? systemClock;
+    const logger = new LevelLogger(options.logger ?? console, resolveLogLevel(options.logLevel));
+    const attribution = options.attribution ?? {};
+    const attributionHeaders = {
+      [backend.attributionHeaders.source]: attribution.source ?? 'nemovideo',
+      [backend.attributionHeaders.version]: attribution.version ?? VERSION,
+      [backend.attributionHeaders.platform]: attribution.platform ?? 'unknown',
+    };
+    const fetchImpl =
+      options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
+    const transport = new Transport({
+      baseUrl: this.baseUrl,
+      backend,
+      clock,
+      logger,
+      maxRetries: nonNegativeInteger(options.maxRetries, 'maxRetries', 2),
+      timeoutMs: nonNegativeInteger(options.timeout, 'timeout', 60_000),
+      retryTiming: { ...DEFAULT_RETRY_TIMING, ...options.retryTiming },
+      random: Math.random,
+      fetch: fetchImpl,
+      attributionHeaders,
+      allowInsecureHttp,
+    });
+    const credentials = new Credentials({
+      token: options.token,
+      transport,
+      clientIds: new ClientIdSource({
+        clientId: options.clientId,
+        clientIdFile: options.clientIdFile,
+        logger,
+      }),
+      store: options.tokenStore ?? new MemoryTokenStore(),
+      clock,
+      logger,
+      backend,
+    });
+    transport.setCredentials(credentials);
+    this.#ctx = {
+      transport,
+      credentials,
+      backend,
+      clock,
+      logger,
+      allowInsecureHttp,
+      fetch: fetchImpl,
+      attributionHeaders,
+    };
+    this.sessions = new SessionsResource(this.#ctx);
+    this.credits = new CreditsResource(this.#ctx);
+  }
+
+  /**
+   * Where the token comes from: `option`, `function`, `env` (`NEMO_TOKEN`) or `anonymous`.
+   *
+   * @example
+   * ```ts
+   * if (client.tokenSource === 'anonymous') console.log('using a free starter token');
+   * ```
+   */
+  get tokenSource(): TokenSourceKind {
+    return this.#ctx.credentials.kind;
+  }
+
+  /**
+   * The anonymous grant (credits, user id, expiry) once one was obtained; the token itself is not included.
+   *
+   * @example
+   * ```ts
+   * await client.credits.balance();
+   * console.log(client.anonymousGrant?.expiresAt);
+   * ```
+   */
+  get anonymousGrant(): AnonymousGrant | undefined {
+    return this.#ctx.credentials.grant;
+  }
+
+  /**
+   * The bearer token in use, obtaining an anonymous one if needed. Keep it secret.
+   *
+   * @example
+   * ```ts
+   * const token = await client.getToken();
+   * ```
+   */
+  getToken(options: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.#ctx.credentials.token(options.signal);
+  }
+
+  /**
+   * The client id sent with the anonymous-token request.
+   *
+   * @example
+   * ```ts
+   * console.log(await client.getClientId());
+   * ```
+   */
+  getClientId(): Promise<string> {
+    return this.#ctx.credentials.clientId();
+  }
+
+  /** A description without secrets. */
+  toJSON(): Record<string, unknown> {
+    return { baseUrl: this.baseUrl, tokenSource: this.tokenSource };
+  }
+}

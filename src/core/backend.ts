@@ -1,0 +1,150 @@
+/**
+ * Every assumption the SDK makes about the NemoVideo backend, in one place.
+ *
+ * The wire contract (`protocol.md`) is partly undocumented: paths, limits,
+ * cadences and header names live here so a user can override any of them with
+ * `new NemoClient({ backend: { … } })` instead of forking the SDK.
+ */
+
+/** Paths of every endpoint, relative to the base URL. */
+export interface BackendPaths {
+  anonymousToken: string;
+  createSession: string;
+  runSse: string;
+  upload: (sessionId: string) => string;
+  creditsBalance: string;
+  state: (sessionId: string) => string;
+  renderStart: string;
+  renderPoll: (renderId: string) => string;
+  renderCancel: (renderId: string) => string;
+  renderDownload: (renderId: string) => string;
+}
+
+/** The documented and assumed behaviour of the NemoVideo service. */
+export interface BackendProfile {
+  /** Production API origin. */
+  baseUrl: string;
+  /** Web app origin, used for the registration link of anonymous users. */
+  webUrl: string;
+  /** ADK app name used in paths and the `/run_sse` body. */
+  appName: string;
+  paths: BackendPaths;
+  /** Attribution header names (a render without them gets HTTP 402). */
+  attributionHeaders: { source: string; version: string; platform: string };
+  /** Response headers that may carry a request id. */
+  requestIdHeaders: readonly string[];
+  /** Upload extensions the service accepts (lower case, no dot). */
+  acceptedFormats: readonly string[];
+  /** Largest upload the service accepts, in bytes. */
+  maxUploadBytes: number;
+  /** Wait applied to a 429 without `Retry-After` (protocol 1.2: 30 s). */
+  rateLimitDefaultWaitMs: number;
+  /** An anonymous token lives this long when the server gives no expiry. */
+  anonymousTokenTtlMs: number;
+  /** Renew a token this long before its known expiry. */
+  tokenRenewMarginMs: number;
+  /** Defaults for a new session. */
+  sessionDefaults: { language: string; taskName: string };
+  /** Chat turn limits and the documented disconnect recovery. */
+  turn: {
+    hardTimeoutMs: number;
+    heartbeatOnlyTimeoutMs: number;
+    recoveryFirstWaitMs: number;
+    recoveryIntervalMs: number;
+    recoveryMaxUnchangedReads: number;
+  };
+  /** Render output defaults and poll cadence. */
+  render: {
+    output: { format: string; quality: string };
+    pollIntervalMs: number;
+    maxPolls: number;
+  };
+  /** Registration link for an anonymous user who ran out of credits. */
+  registerUrl: (userId: string, webUrl: string) => string;
+}
+
+/** The contract as documented in `protocol.md`. */
+export const DEFAULT_BACKEND: BackendProfile = {
+  baseUrl: 'https://mega-api-prod.nemovideo.ai',
+  webUrl: 'https://nemovideo.com',
+  appName: 'nemo_agent',
+  paths: {
+    anonymousToken: '/api/auth/anonymous-token',
+    createSession: '/api/tasks/me/with-session/nemo_agent',
+    runSse: '/run_sse',
+    upload: (sid) => `/api/upload-video/nemo_agent/me/${encodeURIComponent(sid)}`,
+    creditsBalance: '/api/credits/balance/simple',
+    state: (sid) => `/api/state/nemo_agent/me/${encodeURIComponent(sid)}/latest`,
+    renderStart: '/api/render/proxy/lambda',
+    renderPoll: (id) => `/api/render/proxy/lambda/${encodeURIComponent(id)}`,
+    renderCancel: (id) => `/api/render/proxy/lambda/${encodeURIComponent(id)}/cancel`,
+    renderDownload: (id) => `/api/render/proxy/${encodeURIComponent(id)}/download`,
+  },
+  attributionHeaders: {
+    source: 'X-Skill-Source',
+    version: 'X-Skill-Version',
+    platform: 'X-Skill-Platform',
+  },
+  requestIdHeaders: ['x-request-id', 'x-nemo-request-id', 'x-trace-id'],
+  acceptedFormats: [
+    'mp4',
+    'mov',
+    'avi',
+    'webm',
+    'mkv',
+    'jpg',
+    'png',
+    'gif',
+    'webp',
+    'mp3',
+    'wav',
+    'm4a',
+    'aac',
+  ],
+  maxUploadBytes: 500 * 1024 * 1024,
+  rateLimitDefaultWaitMs: 30_000,
+  anonymousTokenTtlMs: 7 * 24 * 60 * 60 * 1000,
+  tokenRenewMarginMs: 60_000,
+  sessionDefaults: { language: 'en', taskName: 'project' },
+  turn: {
+    hardTimeoutMs: 15 * 60_000,
+    heartbeatOnlyTimeoutMs: 10 * 60_000,
+    recoveryFirstWaitMs: 30_000,
+    recoveryIntervalMs: 60_000,
+    recoveryMaxUnchangedReads: 5,
+  },
+  render: {
+    output: { format: 'mp4', quality: 'high' },
+    pollIntervalMs: 30_000,
+    maxPolls: 10,
+  },
+  registerUrl: (userId, webUrl) => `${webUrl}/register?bind=${encodeURIComponent(userId)}`,
+};
+
+/** A partial override of the profile; nested sections merge field by field. */
+export type BackendOverrides = {
+  [K in keyof BackendProfile]?: BackendProfile[K] extends (...args: never[]) => unknown
+    ? BackendProfile[K]
+    : BackendProfile[K] extends readonly unknown[]
+      ? BackendProfile[K]
+      : BackendProfile[K] extends object
+        ? Partial<BackendProfile[K]>
+        : BackendProfile[K];
+};
+
+/** Merge user overrides into the documented profile. */
+export function resolveBackend(overrides: BackendOverrides = {}): BackendProfile {
+  return {
+    ...DEFAULT_BACKEND,
+    ...(overrides as Partial<BackendProfile>),
+    paths: { ...DEFAULT_BACKEND.paths, ...overrides.paths },
+    attributionHeaders: { ...DEFAULT_BACKEND.attributionHeaders, ...overrides.attributionHeaders },
+    sessionDefaults: { ...DEFAULT_BACKEND.sessionDefaults, ...overrides.sessionDefaults },
+    turn: { ...DEFAULT_BACKEND.turn, ...overrides.turn },
+    render: {
+      ...DEFAULT_BACKEND.render,
+      ...overrides.render,
+      output: { ...DEFAULT_BACKEND.render.output, ...overrides.render?.output },
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { NemoAbortError } from '../errors/errors.js';
+
+/**
+ * Time as the SDK sees it. Inject a fake one (`new NemoClient({ clock })`) so
+ * tests of retries, polling and recovery never sleep for real.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Resolve after `ms`; reject with `NemoAbortError` as soon as `signal` aborts (and clear the timer). */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+/** The real clock, built on `Date.now` and `setTimeout` (so vitest fake timers drive it too). */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep(ms, signal) {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(abortErrorFrom(signal));
+        return;
+      }
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(abortErrorFrom(signal));
+      };
+      const timer = setTimeout(
+        () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        Math.max(0, ms),
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  },
+};
+
+/** The error to throw for an aborted signal: the caller's own `NemoError` reason, else a `NemoAbortError`. */
+export function abortErrorFrom(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof NemoAbortError) return reason;
+  if (reason instanceof Error && reason.name !== 'AbortError') {
+    return new NemoAbortError(`The operation was aborted: ${reason.message}`, { cause: reason });
+  }
+  return new NemoAbortError(undefined, { cause: reason });
+}

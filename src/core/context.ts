@@ -1,0 +1,22 @@
+import type { Credentials } from '../auth/credentials.js';
+import type { BackendProfile } from './backend.js';
+import type { Clock } from './clock.js';
+import type { LevelLogger } from './logger.js';
+import type { Transport } from './transport.js';
+
+/**
+ * What every layer (sessions, chat, upload, state, render) receives from the
+ * client. Internal: not part of the public surface.
+ */
+export interface ClientContext {
+  readonly transport: Transport;
+  readonly credentials: Credentials;
+  readonly backend: BackendProfile;
+  readonly clock: Clock;
+  readonly logger: LevelLogger;
+  readonly allowInsecureHttp: boolean;
+  /** The `fetch` used for requests outside the API origin (CDN downloads). */
+  readonly fetch: typeof fetch;
+  /** Attribution headers (sent to the API origin only). */
+  readonly attributionHeaders: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,64 @@
+/**
+ * Credential redaction. Every string that can reach a user (error messages,
+ * `toString()`, `toJSON()`, log lines) passes through {@link redact}, so a
+ * token never leaves the process in text form.
+ */
+
+const REDACTED = '[REDACTED]';
+
+/** Secrets seen by any client in this process (tokens are registered when first used). */
+const knownSecrets = new Set<string>();
+
+/** Patterns that look like credentials even when we never saw the exact value. */
+const CREDENTIAL_PATTERNS: readonly RegExp[] = [
+  /(Bearer\s+)[^\s"',;]+/gi,
+  /\bnmv_[A-Za-z0-9_.-]+/g,
+  /("?(?:token|access_token|authorization)"?\s*[:=]\s*"?)[^\s"',;}]+/gi,
+];
+
+/** Remember a secret so that it is scrubbed from every later message. */
+export function registerSecret(secret: string | undefined): void {
+  // Very short values would redact ordinary words; real tokens are long.
+  if (secret && secret.length >= 8) knownSecrets.add(secret);
+}
+
+/** Replace every known secret and credential-looking value in `text`. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of knownSecrets) {
+    if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+  }
+  for (const pattern of CREDENTIAL_PATTERNS) {
+    out = out.replace(pattern, (_match, prefix: string | undefined) =>
+      typeof prefix === 'string' ? `${prefix}${REDACTED}` : REDACTED,
+    );
+  }
+  return out;
+}
+
+/** Deep-redact a JSON-like value (used for error bodies and log fields). */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (depth > 8) return '[…]';
+  if (typeof value === 'string') return redact(value);
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, v] of Object.entries(value)) {
+      out[key] = /token|authorization|secret|password/i.test(key)
+        ? REDACTED
+        : redactValue(v, depth + 1);
+    }
+    return out;
+  }
+  return value;
+}
+
+/** Headers with credentials replaced, for logs and request records. */
+export function redactHeaders(headers: Headers | Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries = headers instanceof Headers ? headers.entries() : Object.entries(headers);
+  for (const [key, value] of entries) {
+    out[key] = /^(authorization|cookie|x-api-key)$/i.test(key) ? REDACTED : redact(value);
+  }
+  return out;
+}

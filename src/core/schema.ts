@@ -1,0 +1,48 @@
+import * as z from 'zod/mini';
+import { NemoResponseValidationError } from '../errors/errors.js';
+
+export { z };
+
+/** Any zod (mini or classic) schema producing `T`. */
+export type Schema<T> = z.ZodMiniType<T, unknown>;
+
+/** A path such as `data.files[0].cdn_url` for a zod issue path. */
+export function formatPath(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const key of path) {
+    out += typeof key === 'number' ? `[${key}]` : out === '' ? String(key) : `.${String(key)}`;
+  }
+  return out;
+}
+
+/**
+ * Decode `value` with `schema`, or throw a `NemoResponseValidationError` naming
+ * the first bad path. `what` says which response it was ("the session response").
+ */
+export function decodeWith<T>(
+  schema: Schema<T>,
+  value: unknown,
+  what: string,
+  pathPrefix = 'data',
+): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = formatPath(pathPrefix, issue?.path ?? []);
+  throw new NemoResponseValidationError(
+    `Unexpected shape in ${what}: ${issue?.message ?? 'invalid'} at ${path || '(root)'}. The service may have changed; upgrade nemovideo or report this with the response body.`,
+    { path, body: value, cause: result.error },
+  );
+}
+
+/** Session ids and similar are numeric strings; accept a JSON number too, without losing digits we still have. */
+export const idString = z.pipe(
+  z.union([z.string().check(z.minLength(1)), z.number()]),
+  z.transform((v): string => String(v)),
+);
+
+/** Numbers the backend may send as numeric strings. */
+export const looseNumber = z.pipe(
+  z.union([z.number(), z.string().check(z.regex(/^-?\d+(\.\d+)?$/))]),
+  z.transform((v): number => Number(v)),
+);

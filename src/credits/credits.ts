@@ -1,0 +1,47 @@
+import type { ClientContext } from '../core/context.js';
+import { looseNumber, z } from '../core/schema.js';
+import type { RequestOptions } from '../core/transport.js';
+
+const balanceData = z.pipe(
+  z.looseObject({
+    available: looseNumber,
+    frozen: z.optional(z.nullable(looseNumber)),
+    total: z.optional(z.nullable(looseNumber)),
+  }),
+  z.transform((d) => {
+    const frozen = d.frozen ?? 0;
+    return { available: d.available, frozen, total: d.total ?? d.available + frozen };
+  }),
+);
+
+/** Credit balance. `frozen` is reserved by work in progress; `total = available + frozen`. */
+export type CreditBalance = z.infer<typeof balanceData>;
+
+/** `client.credits`: the account's credits. */
+export class CreditsResource {
+  readonly #ctx: ClientContext;
+
+  constructor(ctx: ClientContext) {
+    this.#ctx = ctx;
+  }
+
+  /**
+   * Read the credit balance.
+   *
+   * @example
+   * ```ts
+   * const { available, frozen, total } = await client.credits.balance();
+   * console.log(`${available} credits left (${frozen} reserved)`);
+   * ```
+   */
+  balance(options: RequestOptions = {}): Promise<CreditBalance> {
+    return this.#ctx.transport.json({
+      ...options,
+      method: 'GET',
+      path: this.#ctx.backend.paths.creditsBalance,
+      replay: 'safe',
+      schema: balanceData,
+      what: 'the credits response',
+    });
+  }
+}

@@ -1,0 +1,293 @@
+import { redact, redactValue } from '../core/redact.js';
+
+/** Marks our errors so {@link isNemoError} works across two copies of the package. */
+const NEMO_ERROR_BRAND = Symbol.for('nemovideo.error');
+
+export interface NemoErrorOptions {
+  cause?: unknown;
+}
+
+/**
+ * The base class of every error the SDK throws.
+ *
+ * Messages say what happened and what to do next. Tokens are scrubbed from the
+ * message, `toString()` and `toJSON()`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.credits.balance();
+ * } catch (err) {
+ *   if (isNemoError(err)) console.error(err.message);
+ *   else throw err;
+ * }
+ * ```
+ */
+export class NemoError extends Error {
+  override name = 'NemoError';
+
+  constructor(message: string, options: NemoErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    Object.defineProperty(this, NEMO_ERROR_BRAND, { value: true, enumerable: false });
+  }
+
+  override toString(): string {
+    return redact(`${this.name}: ${this.message}`);
+  }
+
+  /** A plain, token-free description of the error (for structured logs). */
+  toJSON(): Record<string, unknown> {
+    const json: Record<string, unknown> = { name: this.name, message: this.message };
+    for (const [key, value] of Object.entries(this)) {
+      if (key === 'name' || key === 'message' || key === 'cause') continue;
+      json[key] = redactValue(value);
+    }
+    return json;
+  }
+}
+
+/**
+ * True when `error` is an error thrown by any copy of this package.
+ *
+ * @example
+ * ```ts
+ * if (isNemoError(err)) console.log(err.name, err.message);
+ * ```
+ */
+export function isNemoError(error: unknown): error is NemoError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[NEMO_ERROR_BRAND] === true
+  );
+}
+
+/** A bad option or argument given to the SDK, caught before any request. */
+export class NemoConfigError extends NemoError {
+  override name = 'NemoConfigError';
+}
+
+/** A bearer token would have gone over plain HTTP to a host that is not loopback. */
+export class InsecureTransportError extends NemoError {
+  override name = 'InsecureTransportError';
+  readonly url: string;
+  constructor(url: string) {
+    super(
+      `Refusing to send credentials over plain http to ${url}. Use https, or pass allowInsecureHttp: true if this network is trusted.`,
+    );
+    this.url = url;
+  }
+}
+
+/** The request could not reach the service (DNS, refused, reset, TLS). */
+export class NemoConnectionError extends NemoError {
+  override name = 'NemoConnectionError';
+}
+
+/** Which limit a {@link NemoTimeoutError} hit. */
+export type NemoTimeoutKind = 'request' | 'turn-hard-limit' | 'stream-idle' | 'render' | 'download';
+
+/** A time limit ran out. `kind` and the message name which one. */
+export class NemoTimeoutError extends NemoError {
+  override name = 'NemoTimeoutError';
+  readonly kind: NemoTimeoutKind;
+  readonly timeoutMs: number;
+  constructor(
+    kind: NemoTimeoutKind,
+    timeoutMs: number,
+    message: string,
+    options?: NemoErrorOptions,
+  ) {
+    super(message, options);
+    this.kind = kind;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** The caller aborted the operation through its `AbortSignal`. */
+export class NemoAbortError extends NemoError {
+  override name = 'NemoAbortError';
+  constructor(
+    message = 'The operation was aborted by its AbortSignal.',
+    options?: NemoErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A response body fit none of the shapes the contract allows. `path` points at the bad field. */
+export class NemoResponseValidationError extends NemoError {
+  override name = 'NemoResponseValidationError';
+  readonly path: string;
+  readonly body: unknown;
+  constructor(message: string, details: { path?: string; body?: unknown; cause?: unknown } = {}) {
+    super(message, { cause: details.cause });
+    this.path = details.path ?? '';
+    this.body = details.body;
+  }
+}
+
+export interface NemoApiErrorDetails {
+  httpStatus: number;
+  code?: number | undefined;
+  requestId?: string | undefined;
+  body?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * The service answered with an error: a non-zero JSON `code`, `success: false`,
+ * or an HTTP error status.
+ */
+export class NemoApiError extends NemoError {
+  override name = 'NemoApiError';
+  /** HTTP status of the response (200 when the error came in a JSON envelope). */
+  readonly httpStatus: number;
+  /** The backend's JSON `code`, when it sent one. */
+  readonly code: number | undefined;
+  /** The request id the server sent, if any (quote it in bug reports). */
+  readonly requestId: string | undefined;
+  /** The parsed response body (credentials redacted). */
+  readonly body: unknown;
+  constructor(message: string, details: NemoApiErrorDetails) {
+    const suffix = details.requestId ? ` (request id ${details.requestId})` : '';
+    super(`${message}${suffix}`, { cause: details.cause });
+    this.httpStatus = details.httpStatus;
+    this.code = details.code;
+    this.requestId = details.requestId;
+    this.body = redactValue(details.body);
+  }
+}
+
+/** 1001: the token expired or is invalid. */
+export class TokenExpiredError extends NemoApiError {
+  override name = 'TokenExpiredError';
+}
+
+/** 1002: the session does not exist (or belongs to another user). */
+export class SessionNotFoundError extends NemoApiError {
+  override name = 'SessionNotFoundError';
+}
+
+/** 2001: out of credits. `registerUrl` links an anonymous user to a new account. */
+export class InsufficientCreditsError extends NemoApiError {
+  override name = 'InsufficientCreditsError';
+  readonly registerUrl: string | undefined;
+  constructor(
+    message: string,
+    details: NemoApiErrorDetails & { registerUrl?: string | undefined },
+  ) {
+    super(message, details);
+    this.registerUrl = details.registerUrl;
+  }
+}
+
+/** 4001: the file type is not accepted. Raised locally too, before any byte is sent. */
+export class UnsupportedFileTypeError extends NemoApiError {
+  override name = 'UnsupportedFileTypeError';
+  readonly acceptedFormats: readonly string[];
+  constructor(
+    message: string,
+    details: NemoApiErrorDetails & { acceptedFormats: readonly string[] },
+  ) {
+    super(message, details);
+    this.acceptedFormats = details.acceptedFormats;
+  }
+}
+
+/** 4002: the file is larger than the service accepts. Raised locally too, before upload. */
+export class FileTooLargeError extends NemoApiError {
+  override name = 'FileTooLargeError';
+  readonly maxBytes: number;
+  constructor(message: string, details: NemoApiErrorDetails & { maxBytes: number }) {
+    super(message, details);
+    this.maxBytes = details.maxBytes;
+  }
+}
+
+/** HTTP 400: the anonymous-token request had no `X-Client-Id`. */
+export class MissingClientIdError extends NemoApiError {
+  override name = 'MissingClientIdError';
+}
+
+/** HTTP 402: the plan does not allow this export (a subscription limit, not credits). */
+export class ExportNotAllowedError extends NemoApiError {
+  override name = 'ExportNotAllowedError';
+}
+
+/** HTTP 429: rate limited. `retryAfterMs` is how long the server asked us to wait. */
+export class RateLimitError extends NemoApiError {
+  override name = 'RateLimitError';
+  readonly retryAfterMs: number | undefined;
+  constructor(
+    message: string,
+    details: NemoApiErrorDetails & { retryAfterMs?: number | undefined },
+  ) {
+    super(message, details);
+    this.retryAfterMs = details.retryAfterMs;
+  }
+}
+
+/** The chat stream failed after it started. Every event before the failure was delivered. */
+export class StreamError extends NemoError {
+  override name = 'StreamError';
+  /** Backend error code carried by the stream, if any. */
+  readonly code: string | number | undefined;
+  constructor(
+    message: string,
+    details: { code?: string | number | undefined; cause?: unknown } = {},
+  ) {
+    super(message, { cause: details.cause });
+    this.code = details.code;
+  }
+}
+
+/** Only heartbeats arrived for longer than the turn-lost limit: the agent's turn is lost. */
+export class TurnTimeoutError extends NemoTimeoutError {
+  override name = 'TurnTimeoutError';
+}
+
+/** Disconnect recovery read the state repeatedly and saw no change: the turn failed. */
+export class TurnLostError extends NemoError {
+  override name = 'TurnLostError';
+}
+
+/** The draft has no track with segments, so there is nothing to export yet. */
+export class DraftNotReadyError extends NemoError {
+  override name = 'DraftNotReadyError';
+}
+
+/** The render job ended in `failed`. `reason` is the server's explanation. */
+export class RenderFailedError extends NemoError {
+  override name = 'RenderFailedError';
+  readonly renderId: string;
+  readonly reason: string | undefined;
+  constructor(renderId: string, reason: string | undefined, message?: string) {
+    super(
+      message ??
+        `Render ${renderId} failed${reason ? `: ${reason}` : ''}. Check the timeline with session.state() and start a new render.`,
+    );
+    this.renderId = renderId;
+    this.reason = reason;
+  }
+}
+
+/** The render did not finish within the allowed number of polls or `maxWait`. */
+export class RenderTimeoutError extends NemoTimeoutError {
+  override name = 'RenderTimeoutError';
+  readonly renderId: string;
+  constructor(renderId: string, timeoutMs: number, message: string) {
+    super('render', timeoutMs, message);
+    this.renderId = renderId;
+  }
+}
+
+/** A download failed part-way or its size did not match `Content-Length`. No partial file is left. */
+export class DownloadError extends NemoError {
+  override name = 'DownloadError';
+}
+
+/** An upload could not be retried because its source (a one-shot stream) cannot be read twice. */
+export class UploadError extends NemoError {
+  override name = 'UploadError';
+}

@@ -45,3 +45,16 @@ export function abortErrorFrom(signal: AbortSignal | undefined): Error {
   }
   return new NemoAbortError(undefined, { cause: reason });
 }
+
+/**
+ * `clock.sleep`, normalised: whatever an injected clock rejects with on abort,
+ * the caller gets the SDK's `NemoAbortError`.
+ */
+export async function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await clock.sleep(ms, signal);
+  } catch (error) {
+    if (signal?.aborted) throw abortErrorFrom(signal);
+    throw error;
+  }
+}

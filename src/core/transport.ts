@@ -7,7 +7,7 @@ import {
 } from '../errors/errors.js';
 import { type ApiFailure, ErrorCode, errorFromFailure } from '../errors/from-response.js';
 import type { BackendProfile } from './backend.js';
-import { abortErrorFrom, type Clock } from './clock.js';
+import { abortErrorFrom, type Clock, sleep } from './clock.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
 import { registerSecret } from './redact.js';
@@ -196,7 +196,8 @@ export class Transport {
         this.#log(endpoint, 'failed', started, retries, error);
         const transient = error instanceof NemoConnectionError || error instanceof NemoTimeoutError;
         if (transient && spec.replay === 'safe' && retries < maxRetries) {
-          await this.config.clock.sleep(
+          await sleep(
+            this.config.clock,
             backoffDelay(retries, this.config.retryTiming, this.config.random),
             spec.signal,
           );
@@ -236,7 +237,7 @@ export class Transport {
         const wait = failure.retryAfterMs ?? this.config.backend.rateLimitDefaultWaitMs;
         if (wait <= this.config.retryTiming.maxRetryAfterMs) {
           this.config.logger.info(`${endpoint} rate limited; waiting ${wait} ms before one retry`);
-          await this.config.clock.sleep(wait, spec.signal);
+          await sleep(this.config.clock, wait, spec.signal);
           rateLimitRetried = true;
           continue;
         }
@@ -250,7 +251,7 @@ export class Transport {
           hinted !== undefined && hinted <= this.config.retryTiming.maxRetryAfterMs
             ? hinted
             : backoffDelay(retries, this.config.retryTiming, this.config.random);
-        await this.config.clock.sleep(wait, spec.signal);
+        await sleep(this.config.clock, wait, spec.signal);
         retries += 1;
         continue;
       }

@@ -1,0 +1,18 @@
+import { setupServer } from 'msw/node';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+
+export const BASE = 'https://mega-api-prod.nemovideo.ai';
+
+/** An msw server for one test file: every request must match a handler, or the test fails. */
+export function useMswServer() {
+  const server = setupServer();
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => server.resetHandlers());
+  afterAll(() => server.close());
+  return server;
+}
+
+/** A JSON response in the `{code, data}` envelope. */
+export function ok(data: unknown, init?: ResponseInit): Response {
+  return Response.json({ code: 0, data }, init);
+}

@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'testing/index': 'src/testing/index.ts',
+    'cli/bin': 'src/cli/bin.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

@@ -115,7 +115,7 @@ describe('requests on the wire', () => {
 
 describe('errors by code and status', () => {
   async function failWith(body: unknown, init: ResponseInit = {}, c = client()) {
-    server.use(http.get(`${BASE}/api/credits/balance/simple`, () => HttpResponse.json(body, init)));
+    server.use(http.get(`${BASE}/api/credits/balance/simple`, () => Response.json(body, init)));
     const error = await c.credits.balance().catch((e: unknown) => e);
     expect(isNemoError(error)).toBe(true);
     return error;
@@ -243,7 +243,9 @@ describe('isNemoError', () => {
   it('recognises errors from a second copy of the package', async () => {
     const { vi } = await import('vitest');
     vi.resetModules();
-    const copy = (await import('../../src/index.js?copy')) as typeof import('../../src/index.js');
+    // A query string makes the module loader evaluate a second, independent copy.
+    const secondCopy = '../../src/index.js?copy';
+    const copy = (await import(/* @vite-ignore */ secondCopy)) as typeof import('../../src/index.js');
     const foreign = new copy.SessionNotFoundError('x', { httpStatus: 200 });
     expect(foreign instanceof SessionNotFoundError).toBe(false);
     expect(isNemoError(foreign)).toBe(true);

@@ -1,0 +1,13 @@
+/**
+ * Child process of bench/emulator-upload-rss.ts: runs the emulator's standalone server and
+ * prints `READY <url>` once listening. Stops on SIGTERM.
+ */
+import { createCoreEmulator } from '../src/testing/emulator.js';
+
+const emulator = createCoreEmulator();
+emulator.listen({ port: 0 }).then((server) => {
+  process.stdout.write(`READY ${server.url}\n`);
+  process.once('SIGTERM', () => {
+    void emulator.close().then(() => process.exit(0));
+  });
+});

@@ -16,6 +16,12 @@ import { Transport } from './core/transport.js';
 import { assertCredentialsAllowed } from './core/url.js';
 import { CreditsResource } from './credits/credits.js';
 import { NemoConfigError } from './errors/errors.js';
+import {
+  type DownloadOptions,
+  type DownloadResult,
+  type DownloadTarget,
+  download,
+} from './render/download.js';
 import { SessionsResource } from './session/sessions.js';
 import { VERSION } from './version.js';
 
@@ -225,6 +231,35 @@ export class NemoClient {
    */
   getClientId(): Promise<string> {
     return this.#ctx.credentials.clientId();
+  }
+
+  /**
+   * Download a file (a render result) to a path (Node) or a `WritableStream`,
+   * streaming with bounded memory. A path is written as a temporary file in
+   * the same folder and renamed when complete: no partial file is ever left,
+   * under any name, on failure or abort. `Content-Length` is checked. The
+   * bearer token and attribution headers are sent only to the API base URL,
+   * never to another host (a CDN) and never across a redirect to one. With
+   * `renderId`, a failing URL falls back to the API's download endpoint.
+   *
+   * @throws {DownloadError} the server failed or the body was cut or too short.
+   * @throws {NemoAbortError} `signal` aborted (nothing is left on disk).
+   *
+   * @example
+   * ```ts
+   * const { url, renderId } = await (await session.render()).wait();
+   * const { path, bytes } = await client.download(url, './out.mp4', {
+   *   renderId,
+   *   onProgress: ({ percent }) => console.log(`${percent ?? '?'}%`),
+   * });
+   * ```
+   */
+  download(
+    url: string,
+    to: DownloadTarget,
+    options: DownloadOptions = {},
+  ): Promise<DownloadResult> {
+    return download(this.#ctx, url, to, options);
   }
 
   /** A description without secrets. */

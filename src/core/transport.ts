@@ -80,6 +80,17 @@ export interface RequestSpec<T> extends RequestOptions {
   schema?: Schema<T>;
   /** Names the response in validation messages: "the credits response". */
   what: string;
+  /** Called with the successful response (e.g. to read `Retry-After` on a render poll). */
+  onResponse?: ((response: Response) => void) | undefined;
+  /**
+   * `manual`: do not follow redirects; a 3xx is handed back as is (stream mode)
+   * so the caller decides whether credentials may follow it (downloads).
+   */
+  redirect?: 'manual' | undefined;
+}
+
+function isHandedBackRedirect(spec: { redirect?: 'manual' | undefined }, response: Response) {
+  return spec.redirect === 'manual' && response.status >= 300 && response.status < 400;
 }
 
 interface Attempt {
@@ -209,7 +220,10 @@ export class Transport {
 
       const failure = this.#failureOf(attempt, endpoint, spec);
       this.#log(endpoint, attempt.response.status, started, retries);
-      if (!failure) return attempt;
+      if (!failure) {
+        spec.onResponse?.(attempt.response);
+        return attempt;
+      }
 
       // 1001: the server refused the token before acting; replay once with a new one.
       if (
@@ -320,9 +334,12 @@ export class Transport {
         ...(spec.json !== undefined ? { json: spec.json } : {}),
         ...(body !== undefined ? { body } : {}),
         ...(isStreamBody ? { duplex: 'half' } : {}),
+        ...(spec.redirect ? { redirect: spec.redirect } : {}),
         ...(signal ? { signal } : {}),
       } as Parameters<KyInstance>[1]).catch(fail);
-      const streamOk = mode === 'stream' && response.ok && !isJsonContentType(response);
+      const streamOk =
+        mode === 'stream' &&
+        ((response.ok && !isJsonContentType(response)) || isHandedBackRedirect(spec, response));
       if (streamOk) return { response, text: undefined, body: undefined };
       const text = await response.text().catch(fail);
       return { response, text, body: parseJsonText(text) };
@@ -333,6 +350,7 @@ export class Transport {
 
   #failureOf<T>(attempt: Attempt, endpoint: string, spec: RequestSpec<T>): ApiFailure | undefined {
     const { response, text, body } = attempt;
+    if (isHandedBackRedirect(spec, response)) return undefined;
     let code: number | undefined;
     let message: string | undefined;
     if (body !== undefined) {

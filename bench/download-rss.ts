@@ -1,0 +1,224 @@
+/**
+ * Download benchmark: a 500 MB render result from a loopback server, with
+ * `client.download()` versus `curl -o` from the same server.
+ *
+ * Two servers, each in its own process so this process measures only the
+ * downloader:
+ * - `emulator`: the emulator (`nemovideo/testing`, `listen()`) with
+ *   `resultSizeBytes`; the result URL comes from the real workflow (session,
+ *   upload, agent turn, render, poll) and lives on the emulator's CDN origin;
+ * - `plain`: a bare `node:http` server streaming the bytes from one reused
+ *   buffer, so the server is never the bottleneck.
+ *
+ * Figures: throughput (median of rounds; rounds alternate SDK and curl; goal
+ * ratio ≥ 0.7) and the peak RSS growth of this process during the downloads,
+ * over its RSS just before the first one (sampled every 5 ms; goal < 64 MB).
+ *
+ *   node --expose-gc --import tsx bench/download-rss.ts
+ *
+ * Env: `DOWNLOAD_BENCH_MB` (default 500), `DOWNLOAD_BENCH_ROUNDS` (default 3),
+ * `DOWNLOAD_BENCH_SERVER` = `both` (default) | `emulator` | `plain`.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NemoClient } from '../src/index.js';
+import { type BenchResult, emit, isMain, result } from './lib/result.js';
+import { gc, median, round } from './lib/stats.js';
+
+const MB = 1024 * 1024;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const PLAIN_SERVER = `
+const http = require('node:http');
+const size = Number(process.argv[1]);
+const block = Buffer.alloc(1024 * 1024, 7);
+const server = http.createServer((req, res) => {
+  res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': String(size) });
+  let sent = 0;
+  const pump = () => {
+    while (sent < size) {
+      const n = Math.min(block.length, size - sent);
+      sent += n;
+      if (!res.write(n === block.length ? block : block.subarray(0, n))) return res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+});
+server.listen(0, '127.0.0.1', () =>
+  process.stdout.write(JSON.stringify({ url: 'http://127.0.0.1:' + server.address().port + '/renders/result.mp4' }) + '\\n'));
+`;
+
+const EMULATOR_SERVER = `
+const { createEmulator } = await import(${JSON.stringify(`${ROOT}src/testing/index.ts`)});
+const emulator = createEmulator({ resultSizeBytes: Number(process.argv[1]), renderDurationMs: 0, heartbeatMs: 0 });
+const server = await emulator.listen({ port: 0 });
+process.stdout.write(JSON.stringify({ url: server.url, cdnUrl: server.cdnUrl }) + '\\n');
+`;
+
+interface Child {
+  info: { url: string; cdnUrl?: string };
+  stop: () => void;
+}
+
+async function startChild(kind: 'plain' | 'emulator', size: number): Promise<Child> {
+  const args =
+    kind === 'plain'
+      ? ['-e', PLAIN_SERVER, String(size)]
+      : ['--import', 'tsx', '--input-type=module', '-e', EMULATOR_SERVER, String(size)];
+  const child: ChildProcess = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const nl = out.indexOf('\n');
+      if (nl >= 0) resolve(out.slice(0, nl));
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { info: JSON.parse(line) as Child['info'], stop: () => child.kill() };
+}
+
+/** The result URL of a real render on the emulator (session → upload → turn → render → poll). */
+async function emulatorResultUrl(client: NemoClient, apiUrl: string): Promise<string> {
+  const session = await client.sessions.create();
+  const headers = {
+    authorization: `Bearer ${await client.getToken()}`,
+    'content-type': 'application/json',
+  };
+  const upload = await fetch(`${apiUrl}/api/upload-video/nemo_agent/me/${session.id}`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ urls: ['https://example.com/city.mp4'], source_type: 'url' }),
+  });
+  if (!upload.ok) throw new Error(`upload: HTTP ${upload.status}`);
+  await upload.text();
+  const turn = await fetch(`${apiUrl}/run_sse`, {
+    method: 'POST',
+    headers: { ...headers, accept: 'text/event-stream' },
+    body: JSON.stringify({
+      app_name: 'nemo_agent',
+      user_id: 'me',
+      session_id: session.id,
+      new_message: { parts: [{ text: 'download this video in MP4 at 1080p' }] },
+    }),
+  });
+  await turn.text();
+  const job = await session.render();
+  const done = await job.wait({ pollInterval: 50, maxPolls: 100 });
+  return done.url;
+}
+
+function curlSeconds(url: string, file: string): number {
+  const started = process.hrtime.bigint();
+  const out = spawnSync('curl', ['-sS', '-o', file, url], { stdio: 'inherit' });
+  if (out.status !== 0) throw new Error(`curl failed with ${out.status}`);
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+interface Measured {
+  sdkSeconds: number[];
+  curlSeconds: number[];
+  peakGrowthMb: number;
+}
+
+async function measure(
+  client: NemoClient,
+  url: string,
+  size: number,
+  rounds: number,
+  dir: string,
+): Promise<Measured> {
+  gc();
+  const base = process.memoryUsage.rss();
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 5);
+  const sdkSeconds: number[] = [];
+  const curlTimes: number[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const file = join(dir, `sdk-${i}.mp4`);
+      const started = process.hrtime.bigint();
+      const { bytes } = await client.download(url, file);
+      sdkSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
+      peak = Math.max(peak, process.memoryUsage.rss());
+      if (bytes !== size || (await stat(file)).size !== size) throw new Error('wrong size');
+      await rm(file);
+      const curlFile = join(dir, `curl-${i}.mp4`);
+      curlTimes.push(curlSeconds(url, curlFile));
+      await rm(curlFile);
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+  return { sdkSeconds, curlSeconds: curlTimes, peakGrowthMb: (peak - base) / MB };
+}
+
+export async function run(): Promise<BenchResult[]> {
+  const sizeMb = Number(process.env.DOWNLOAD_BENCH_MB ?? 500);
+  const rounds = Number(process.env.DOWNLOAD_BENCH_ROUNDS ?? 3);
+  const which = process.env.DOWNLOAD_BENCH_SERVER ?? 'both';
+  const kinds = (which === 'both' ? ['emulator', 'plain'] : [which]) as ('emulator' | 'plain')[];
+  const size = sizeMb * MB;
+  const dir = await mkdtemp(join(tmpdir(), 'nemo-bench-dl-'));
+  const results: BenchResult[] = [];
+  try {
+    for (const kind of kinds) {
+      const child = await startChild(kind, size);
+      try {
+        const client = new NemoClient({
+          baseUrl: kind === 'emulator' ? child.info.url : 'http://127.0.0.1:9',
+          ...(kind === 'emulator' ? { clientId: 'bench-download' } : { token: 'nmv_usr_bench' }),
+          clientIdFile: false,
+          logLevel: 'off',
+        });
+        const url =
+          kind === 'emulator' ? await emulatorResultUrl(client, child.info.url) : child.info.url;
+        const m = await measure(client, url, size, rounds, dir);
+        const sdkMBs = sizeMb / median(m.sdkSeconds);
+        const curlMBs = sizeMb / median(m.curlSeconds);
+        const from = kind === 'emulator' ? 'the emulator CDN' : 'a plain node:http server';
+        results.push(
+          result({
+            id: `download-throughput-${kind}`,
+            title: `Download ${sizeMb} MB from ${from} (loopback)`,
+            unit: 'MB/s',
+            sdk: round(sdkMBs, 1),
+            baseline: round(curlMBs, 1),
+            baselineLabel: 'curl -o',
+            goal: { op: '>=', value: 0.7, on: 'ratio', label: '≥ 0.7×' },
+            details: {
+              url: new URL(url).origin,
+              sdkSeconds: m.sdkSeconds.map((s) => round(s, 3)),
+              curlSeconds: m.curlSeconds.map((s) => round(s, 3)),
+            },
+          }),
+          result({
+            id: `download-rss-${kind}`,
+            title: `Peak RSS growth downloading ${sizeMb} MB from ${from} (${rounds}×)`,
+            unit: 'MB',
+            sdk: round(m.peakGrowthMb, 1),
+            baseline: sizeMb,
+            baselineLabel: 'file size',
+            goal: { op: '<=', value: 64, on: 'sdk', label: '< 64 MB' },
+          }),
+        );
+      } finally {
+        child.stop();
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return results;
+}
+
+if (isMain(import.meta.url)) emit(await run());

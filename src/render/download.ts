@@ -1,0 +1,566 @@
+import { abortErrorFrom } from '../core/clock.js';
+import type { ClientContext } from '../core/context.js';
+import { parseJsonText, readEnvelope } from '../core/envelope.js';
+import { nodeFs, nodeFsSync, nodePath } from '../core/node.js';
+import { anySignal, throwIfAborted } from '../core/signal.js';
+import {
+  DownloadError,
+  isNemoError,
+  NemoAbortError,
+  NemoConfigError,
+  NemoConnectionError,
+  NemoTimeoutError,
+} from '../errors/errors.js';
+
+/** Download progress. `percent` only moves forward and ends at 100. */
+export interface DownloadProgress {
+  /** Bytes received so far. */
+  bytes: number;
+  /** From `Content-Length`, when the server sent it. */
+  totalBytes: number | undefined;
+  /** 0–100; `undefined` while the total is unknown (100 once complete). */
+  percent: number | undefined;
+}
+
+/** Options of `client.download()`. */
+export interface DownloadOptions {
+  signal?: AbortSignal | undefined;
+  onProgress?: ((progress: DownloadProgress) => void) | undefined;
+  /**
+   * The render id: when the URL fails, the file is fetched from the API's
+   * download endpoint (`backend.paths.renderDownload`) with the bearer token.
+   */
+  renderId?: string | undefined;
+  /**
+   * Ms without receiving a byte (or the headers) before the download is
+   * abandoned. Default the client's `timeout`.
+   */
+  idleTimeout?: number | undefined;
+}
+
+/** A finished download. */
+export interface DownloadResult {
+  /** The absolute path written, when `to` was a path. */
+  path?: string | undefined;
+  /** Bytes written. */
+  bytes: number;
+  /** The URL the bytes came from (the fallback endpoint when it was used). */
+  url: string;
+}
+
+/** The destination: a file path (Node) or a web `WritableStream`. */
+export type DownloadTarget = string | WritableStream<Uint8Array>;
+
+const MAX_REDIRECTS = 5;
+
+/** A sink the body is written into: a temp file (renamed at the end) or the caller's stream. */
+interface Sink {
+  write(chunk: Uint8Array): Promise<void> | undefined;
+  /** Bytes already handed to the caller's stream (a file sink can always restart). */
+  canRestart(): boolean;
+  restart(): Promise<void>;
+  commit(): Promise<string | undefined>;
+  discard(reason: unknown): Promise<void>;
+}
+
+function apiPrefix(ctx: ClientContext): string {
+  return ctx.transport.baseUrl.replace(/\/+$/, '');
+}
+
+/** The API path of `url` when it lives under the API base URL, else `undefined` (a foreign host: no credentials). */
+function apiPathOf(ctx: ClientContext, url: URL): string | undefined {
+  const base = new URL(apiPrefix(ctx));
+  if (url.origin !== base.origin) return undefined;
+  const prefix = base.pathname.replace(/\/+$/, '');
+  if (prefix !== '' && url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) {
+    return undefined;
+  }
+  return `${url.pathname.slice(prefix.length) || '/'}${url.search}`;
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** Watches for stalls: aborts `controller` when `touch()` was not called for `ms`. */
+function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortController) {
+  let last = ctx.clock.now();
+  let fired = false;
+  const stop = new AbortController();
+  const loop = async () => {
+    let wait = ms;
+    for (;;) {
+      await ctx.clock.sleep(wait, stop.signal);
+      const idle = ctx.clock.now() - last;
+      if (idle >= ms) {
+        fired = true;
+        controller.abort(new NemoTimeoutError('download', ms, `No data for ${ms} ms`));
+        return;
+      }
+      wait = ms - idle;
+    }
+  };
+  if (Number.isFinite(ms) && ms > 0) loop().catch(() => {});
+  return {
+    touch: () => {
+      last = ctx.clock.now();
+    },
+    stop: () => stop.abort(),
+    get fired() {
+      return fired;
+    },
+  };
+}
+
+/**
+ * GET `url`, following redirects by hand so credentials (bearer and
+ * attribution) only ever go to the API base URL: an API URL goes through the
+ * transport (bearer, retries, token refresh), any other host gets a plain
+ * `fetch` without them. Returns the 2xx response with its body unread.
+ */
+async function open(
+  ctx: ClientContext,
+  start: URL,
+  signal: AbortSignal,
+  timeoutMs: number,
+): Promise<{ response: Response; url: URL }> {
+  let url = start;
+  for (let hop = 0; ; hop++) {
+    throwIfAborted(signal);
+    const apiPath = apiPathOf(ctx, url);
+    let response: Response;
+    if (apiPath !== undefined) {
+      response = await ctx.transport.stream({
+        method: 'GET',
+        path: apiPath,
+        headers: { accept: '*/*' },
+        redirect: 'manual',
+        replay: 'safe',
+        signal,
+        timeout: timeoutMs,
+        what: 'the download',
+      });
+    } else {
+      response = await foreignGet(ctx, url, signal, timeoutMs, 'manual');
+      if (response.type === 'opaqueredirect') {
+        // A browser hides the target of a manual redirect. This request carries no
+        // credentials, so letting the runtime follow it is safe.
+        await response.body?.cancel().catch(() => {});
+        response = await foreignGet(ctx, url, signal, timeoutMs, 'follow');
+      }
+    }
+    if (response.status >= 300 && response.status < 400) {
+      await response.body?.cancel().catch(() => {});
+      const location = response.headers.get('location');
+      if (!location)
+        throw new DownloadError(
+          `${url.host} answered ${response.status} without a Location header.`,
+        );
+      if (hop >= MAX_REDIRECTS)
+        throw new DownloadError(
+          `Too many redirects (more than ${MAX_REDIRECTS}) from ${start.host}.`,
+        );
+      url = new URL(location, url);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+        throw new DownloadError(`Refusing to follow a redirect to ${url.protocol} URL.`);
+      }
+      continue;
+    }
+    if (
+      apiPath !== undefined &&
+      response.ok &&
+      /\bjson\b/i.test(response.headers.get('content-type') ?? '')
+    ) {
+      // The API may answer the download endpoint with JSON naming the file's URL.
+      const target = urlInJson(await response.text());
+      if (target === undefined) {
+        throw new DownloadError(
+          `GET ${url.pathname} answered JSON without a file URL where a file was expected.`,
+        );
+      }
+      if (hop >= MAX_REDIRECTS)
+        throw new DownloadError(
+          `Too many redirects (more than ${MAX_REDIRECTS}) from ${start.host}.`,
+        );
+      url = new URL(target, url);
+      continue;
+    }
+    if (response.type === 'opaqueredirect') {
+      throw new DownloadError(
+        `${url.host} redirected, and this runtime hides redirect targets: the download cannot follow it without risking the credentials.`,
+      );
+    }
+    if (!response.ok) {
+      const text = await response.text().catch(() => '');
+      throw new DownloadError(
+        `GET ${url.origin}${url.pathname} answered HTTP ${response.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}.`,
+      );
+    }
+    return { response, url };
+  }
+}
+
+/** The file URL in a JSON answer: `url`, `outputUrl`, `download_url`, `output.url`, in the envelope's `data` or bare. */
+function urlInJson(text: string): string | undefined {
+  const outcome = readEnvelope(parseJsonText(text));
+  if (!outcome.ok) return undefined;
+  const levels = [outcome.data, (outcome.data as { data?: unknown } | null)?.data];
+  for (const level of levels) {
+    if (!level || typeof level !== 'object') continue;
+    const r = level as Record<string, unknown>;
+    const output =
+      r.output && typeof r.output === 'object' ? (r.output as Record<string, unknown>) : {};
+    for (const value of [
+      r.url,
+      r.outputUrl,
+      r.output_url,
+      r.download_url,
+      r.downloadUrl,
+      output.url,
+    ]) {
+      if (typeof value === 'string' && value.trim() !== '') return value;
+    }
+  }
+  return undefined;
+}
+
+/** A GET to a host other than the API: no bearer, no attribution headers, redirects by hand. */
+async function foreignGet(
+  ctx: ClientContext,
+  url: URL,
+  signal: AbortSignal,
+  timeoutMs: number,
+  redirect: 'manual' | 'follow',
+): Promise<Response> {
+  const headersTimeout = new AbortController();
+  const stopTimer = new AbortController();
+  if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
+    ctx.clock.sleep(timeoutMs, stopTimer.signal).then(
+      () => headersTimeout.abort(),
+      () => {},
+    );
+  }
+  try {
+    return await ctx.fetch(url.href, {
+      method: 'GET',
+      redirect,
+      signal: anySignal([signal, headersTimeout.signal]) ?? signal,
+    });
+  } catch (error) {
+    if (signal.aborted) throw abortErrorFrom(signal);
+    if (headersTimeout.signal.aborted) {
+      throw new NemoTimeoutError(
+        'download',
+        timeoutMs,
+        `${url.host} sent no response within ${timeoutMs} ms.`,
+        { cause: error },
+      );
+    }
+    throw new NemoConnectionError(`Could not reach ${url.host} (${describeError(error)}).`, {
+      cause: error,
+    });
+  } finally {
+    stopTimer.abort();
+  }
+}
+
+async function fileSink(target: string): Promise<Sink> {
+  let fs: typeof import('node:fs');
+  let fsp: typeof import('node:fs/promises');
+  let path: typeof import('node:path');
+  try {
+    [fs, fsp, path] = await Promise.all([nodeFsSync(), nodeFs(), nodePath()]);
+  } catch (error) {
+    throw new NemoConfigError(
+      'Downloading to a file path needs Node.js; in a browser pass a WritableStream as the target.',
+      { cause: error },
+    );
+  }
+  const finalPath = path.resolve(target);
+  const dir = path.dirname(finalPath);
+  const random = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) =>
+    b.toString(16).padStart(2, '0'),
+  ).join('');
+  const tempPath = path.join(dir, `.${path.basename(finalPath)}.${random}.part`);
+  try {
+    const stat = await fsp.stat(dir);
+    if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
+  } catch (error) {
+    throw new NemoConfigError(
+      `Cannot download to ${finalPath}: the folder ${dir} does not exist or is not a folder.`,
+      { cause: error },
+    );
+  }
+  let stream: import('node:fs').WriteStream | undefined;
+  let failure: unknown;
+  const openStream = () =>
+    new Promise<void>((resolve, reject) => {
+      const s = fs.createWriteStream(tempPath, { flags: 'w', highWaterMark: 1024 * 1024 });
+      s.once('error', reject);
+      s.once('open', () => {
+        s.off('error', reject);
+        s.on('error', (error) => {
+          failure ??= error;
+        });
+        stream = s;
+        resolve();
+      });
+    });
+  const close = (s: import('node:fs').WriteStream) =>
+    new Promise<void>((resolve, reject) => {
+      if (s.closed) {
+        resolve();
+        return;
+      }
+      s.once('close', () => (failure ? reject(failure) : resolve()));
+      s.once('error', reject);
+      s.end();
+    });
+  const destroy = async () => {
+    const s = stream;
+    stream = undefined;
+    if (s && !s.closed) {
+      await new Promise<void>((resolve) => {
+        s.once('close', () => resolve());
+        s.destroy();
+      });
+    }
+    await fsp.rm(tempPath, { force: true });
+  };
+  await openStream();
+  return {
+    write(chunk) {
+      const s = stream;
+      if (!s) return Promise.reject(new DownloadError('The download file is closed.'));
+      if (failure) return Promise.reject(failure);
+      if (s.write(chunk)) return undefined;
+      return new Promise<void>((resolve, reject) => {
+        const onDrain = () => {
+          s.off('error', onError);
+          resolve();
+        };
+        const onError = (error: Error) => {
+          s.off('drain', onDrain);
+          reject(error);
+        };
+        s.once('drain', onDrain);
+        s.once('error', onError);
+      });
+    },
+    canRestart: () => true,
+    async restart() {
+      await destroy();
+      failure = undefined;
+      await openStream();
+    },
+    async commit() {
+      const s = stream;
+      if (!s) throw new DownloadError('The download file is closed.');
+      await close(s);
+      stream = undefined;
+      await fsp.rename(tempPath, finalPath);
+      return finalPath;
+    },
+    discard: destroy,
+  };
+}
+
+function streamSink(target: WritableStream<Uint8Array>): Sink {
+  const writer = target.getWriter();
+  let written = false;
+  return {
+    async write(chunk) {
+      written = true;
+      await writer.ready;
+      await writer.write(chunk);
+    },
+    canRestart: () => !written,
+    async restart() {},
+    async commit() {
+      await writer.close();
+      return undefined;
+    },
+    async discard(reason) {
+      await writer.abort(reason).catch(() => {});
+    },
+  };
+}
+
+/**
+ * Copy one response body into `sink`, counting bytes, checking
+ * `Content-Length` and reporting progress. Memory stays bounded: one chunk at a
+ * time, waiting for the sink to drain.
+ */
+async function pump(
+  response: Response,
+  sink: Sink,
+  signal: AbortSignal,
+  touch: () => void,
+  progress: (bytes: number, total: number | undefined) => void,
+): Promise<number> {
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const lengthHeader = response.headers.get('content-length');
+  const total =
+    !encoded && lengthHeader !== null && /^\d+$/.test(lengthHeader.trim())
+      ? Number(lengthHeader)
+      : undefined;
+  const body = response.body;
+  if (!body) {
+    if (total !== undefined && total > 0) {
+      throw new DownloadError(`The response had no body but announced ${total} bytes.`);
+    }
+    return 0;
+  }
+  const reader = body.getReader();
+  const onAbort = () => {
+    reader.cancel(signal.reason).catch(() => {});
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  let bytes = 0;
+  try {
+    progress(0, total);
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      touch();
+      bytes += value.byteLength;
+      if (total !== undefined && bytes > total) {
+        throw new DownloadError(
+          `Received more than the ${total} bytes announced by Content-Length.`,
+        );
+      }
+      const pending = sink.write(value);
+      if (pending) await pending;
+      progress(bytes, total);
+    }
+  } catch (error) {
+    reader.cancel(error).catch(() => {});
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  throwIfAborted(signal);
+  if (total !== undefined && bytes !== total) {
+    throw new DownloadError(
+      `The download ended after ${bytes} of ${total} bytes (Content-Length). The connection was probably cut; try again.`,
+    );
+  }
+  return bytes;
+}
+
+function toDownloadError(error: unknown, url: URL): Error {
+  if (error instanceof NemoAbortError || error instanceof NemoConfigError) return error;
+  if (error instanceof DownloadError || error instanceof NemoTimeoutError) return error;
+  if (isNemoError(error)) return error;
+  return new DownloadError(
+    `Downloading ${url.origin}${url.pathname} failed: ${describeError(error)}`,
+  );
+}
+
+/**
+ * @internal Download `url` into `to` (see `client.download`).
+ */
+export async function download(
+  ctx: ClientContext,
+  url: string,
+  to: DownloadTarget,
+  options: DownloadOptions = {},
+): Promise<DownloadResult> {
+  let start: URL;
+  try {
+    start = new URL(url, `${apiPrefix(ctx)}/`);
+  } catch (error) {
+    throw new NemoConfigError(`download() needs a valid URL (got ${JSON.stringify(url)}).`, {
+      cause: error,
+    });
+  }
+  if (start.protocol !== 'https:' && start.protocol !== 'http:') {
+    throw new NemoConfigError(`download() needs an http(s) URL (got ${start.protocol}).`);
+  }
+  if (
+    typeof to !== 'string' &&
+    !(typeof WritableStream !== 'undefined' && to instanceof WritableStream)
+  ) {
+    throw new NemoConfigError(
+      'download() needs a file path or a WritableStream<Uint8Array> as the target.',
+    );
+  }
+  if (typeof to === 'string' && to.trim() === '') {
+    throw new NemoConfigError('download() needs a non-empty file path.');
+  }
+  throwIfAborted(options.signal);
+  const timeoutMs = options.idleTimeout ?? ctx.transport.config.timeoutMs;
+
+  const sink = typeof to === 'string' ? await fileSink(to) : streamSink(to);
+  let lastPercent = -1;
+  let lastReportedBytes = -1;
+  const report = (bytes: number, total: number | undefined, done = false) => {
+    if (!options.onProgress) return;
+    let percent: number | undefined;
+    if (done) percent = 100;
+    else if (total !== undefined && total > 0)
+      percent = Math.min(99, Math.floor((bytes / total) * 100));
+    else if (total === 0) percent = 99;
+    if (percent !== undefined) {
+      if (percent <= lastPercent) return;
+      lastPercent = percent;
+    } else {
+      // Unknown total: report every MiB, and never less than before.
+      if (bytes < lastReportedBytes + 1024 * 1024) return;
+    }
+    lastReportedBytes = Math.max(lastReportedBytes, bytes);
+    options.onProgress({ bytes: Math.max(bytes, 0), totalBytes: total, percent });
+  };
+
+  const sources: URL[] = [start];
+  if (options.renderId !== undefined) {
+    const fallback = ctx.transport.url(ctx.backend.paths.renderDownload(options.renderId));
+    if (fallback.href !== start.href) sources.push(fallback);
+  }
+
+  let lastError: unknown;
+  try {
+    for (const [i, source] of sources.entries()) {
+      if (i > 0) {
+        if (!sink.canRestart()) break;
+        await sink.restart();
+        ctx.logger.info(
+          `Download from ${start.host} failed (${describeError(lastError)}); trying the API download endpoint for render ${options.renderId}`,
+        );
+      }
+      const controller = new AbortController();
+      const signal = anySignal([options.signal, controller.signal]) ?? controller.signal;
+      const watchdog = idleWatchdog(ctx, timeoutMs, controller);
+      try {
+        const { response, url: servedBy } = await open(ctx, source, signal, timeoutMs);
+        const bytes = await pump(response, sink, signal, watchdog.touch, report);
+        const path = await sink.commit();
+        report(bytes, bytes, true);
+        return path === undefined
+          ? { bytes, url: servedBy.href }
+          : { path, bytes, url: servedBy.href };
+      } catch (error) {
+        if (options.signal?.aborted) throw abortErrorFrom(options.signal);
+        lastError = watchdog.fired
+          ? new NemoTimeoutError(
+              'download',
+              timeoutMs,
+              `The download from ${source.host} stalled: no data for ${timeoutMs} ms. Try again, or raise idleTimeout.`,
+              { cause: error },
+            )
+          : toDownloadError(error, source);
+        if (lastError instanceof NemoConfigError) throw lastError;
+      } finally {
+        watchdog.stop();
+      }
+    }
+    throw lastError;
+  } catch (error) {
+    await sink.discard(error).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,375 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  DownloadError,
+  type DownloadProgress,
+  NemoAbortError,
+  NemoClient,
+  NemoTimeoutError,
+} from '../../src/index.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+
+const TOKEN = 'nmv_usr_download_test_token';
+const PAYLOAD = new Uint8Array(3 * 1024 * 1024 + 123).map((_, i) => (i * 31 + 7) % 251);
+
+interface Seen {
+  url: string;
+  headers: IncomingHttpHeaders;
+}
+
+type Route = (res: ServerResponse, seen: Seen) => void;
+
+async function listen(routes: Record<string, Route>, log: Seen[]) {
+  const open = new Set<import('node:net').Socket>();
+  const server: Server = createServer((req, res) => {
+    const seen = { url: req.url ?? '', headers: req.headers };
+    log.push(seen);
+    const route = routes[(req.url ?? '').split('?')[0] ?? ''];
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not here');
+      return;
+    }
+    route(res, seen);
+  });
+  server.on('connection', (socket) => {
+    open.add(socket);
+    socket.on('close', () => open.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function sendAll(res: ServerResponse, withLength = true) {
+  res.writeHead(200, {
+    'content-type': 'video/mp4',
+    ...(withLength ? { 'content-length': String(PAYLOAD.byteLength) } : {}),
+  });
+  // several writes, so the client sees several chunks
+  const step = 256 * 1024;
+  for (let i = 0; i < PAYLOAD.byteLength; i += step) res.write(PAYLOAD.subarray(i, i + step));
+  res.end();
+}
+
+const apiLog: Seen[] = [];
+const cdnLog: Seen[] = [];
+let api: Awaited<ReturnType<typeof listen>>;
+let cdn: Awaited<ReturnType<typeof listen>>;
+let dir: string;
+
+beforeAll(async () => {
+  cdn = await listen(
+    {
+      '/renders/ok.mp4': (res) => sendAll(res),
+      '/renders/chunked.mp4': (res) => sendAll(res, false),
+      '/renders/cut.mp4': (res) => {
+        res.writeHead(200, {
+          'content-type': 'video/mp4',
+          'content-length': String(PAYLOAD.byteLength),
+        });
+        res.write(PAYLOAD.subarray(0, 1024 * 1024), () => {
+          setTimeout(() => res.socket?.destroy(), 20);
+        });
+      },
+      '/renders/stall.mp4': (res) => {
+        res.writeHead(200, {
+          'content-type': 'video/mp4',
+          'content-length': String(PAYLOAD.byteLength),
+        });
+        res.write(PAYLOAD.subarray(0, 512 * 1024));
+      },
+      '/renders/broken.mp4': (res) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('cdn exploded');
+      },
+    },
+    cdnLog,
+  );
+  api = await listen(
+    {
+      '/api/render/proxy/render_1/download': (res, seen) => {
+        if (seen.headers.authorization !== `Bearer ${TOKEN}`) {
+          res.writeHead(401).end();
+          return;
+        }
+        sendAll(res);
+      },
+      '/api/render/proxy/render_3/download': (res) => {
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 0, data: { url: `${cdn.url}/renders/ok.mp4` } }));
+      },
+      '/api/render/proxy/render_2/download': (res) => {
+        res.writeHead(302, { location: `${cdn.url}/renders/ok.mp4?sig=abc` }).end();
+      },
+    },
+    apiLog,
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([api.close(), cdn.close()]);
+});
+
+beforeEach(async () => {
+  apiLog.length = 0;
+  cdnLog.length = 0;
+  dir = await mkdtemp(join(tmpdir(), 'nemo-dl-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function client(extra: ConstructorParameters<typeof NemoClient>[0] = {}) {
+  return new NemoClient({
+    token: TOKEN,
+    baseUrl: api.url,
+    clientIdFile: false,
+    logLevel: 'off',
+    maxRetries: 0,
+    ...extra,
+  });
+}
+
+/** Compare bytes without a slow element-by-element diff. */
+function expectPayload(bytes: Uint8Array) {
+  expect(bytes.byteLength).toBe(PAYLOAD.byteLength);
+  expect(Buffer.compare(Buffer.from(bytes), Buffer.from(PAYLOAD))).toBe(0);
+}
+
+function expectNoCredentials(log: Seen[]) {
+  expect(log.length).toBeGreaterThan(0);
+  for (const { headers } of log) {
+    expect(headers.authorization).toBeUndefined();
+    expect(headers['x-skill-source']).toBeUndefined();
+    expect(headers['x-skill-version']).toBeUndefined();
+    expect(headers['x-skill-platform']).toBeUndefined();
+  }
+}
+
+describe('client.download()', () => {
+  it('streams a CDN result to disk without sending credentials there', async () => {
+    const target = join(dir, 'out.mp4');
+    const result = await client().download(`${cdn.url}/renders/ok.mp4`, target);
+    expect(result).toEqual({
+      path: target,
+      bytes: PAYLOAD.byteLength,
+      url: `${cdn.url}/renders/ok.mp4`,
+    });
+    expectPayload(await readFile(target));
+    expect(await readdir(dir)).toEqual(['out.mp4']); // no temp file left
+    expectNoCredentials(cdnLog);
+    expect(apiLog).toEqual([]);
+  });
+
+  it('reports monotonic progress ending at 100 %, with and without Content-Length', async () => {
+    for (const name of ['ok.mp4', 'chunked.mp4']) {
+      const events: DownloadProgress[] = [];
+      await client().download(`${cdn.url}/renders/${name}`, join(dir, name), {
+        onProgress: (p) => events.push(p),
+      });
+      expect(events.length).toBeGreaterThan(1);
+      const percents = events.map((e) => e.percent ?? -1);
+      const bytes = events.map((e) => e.bytes);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      if (name === 'ok.mp4') expect(new Set(percents).size).toBe(percents.length);
+      else expect(percents.slice(0, -1).every((p) => p === -1)).toBe(true); // unknown until done
+      expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
+      expect(events.at(-1)).toEqual({
+        bytes: PAYLOAD.byteLength,
+        totalBytes: PAYLOAD.byteLength,
+        percent: 100,
+      });
+      if (name === 'ok.mp4') expect(events[0]?.totalBytes).toBe(PAYLOAD.byteLength);
+      else expect(events[0]?.totalBytes).toBeUndefined();
+    }
+  });
+
+  it('sends the bearer to the API, but not across its redirect to the CDN', async () => {
+    const target = join(dir, 'redirected.mp4');
+    const result = await client().download(`${api.url}/api/render/proxy/render_2/download`, target);
+    expectPayload(await readFile(target));
+    expect(result.url).toBe(`${cdn.url}/renders/ok.mp4?sig=abc`);
+    expect(apiLog[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(apiLog[0]?.headers['x-skill-source']).toBe('nemovideo');
+    expectNoCredentials(cdnLog);
+  });
+
+  it('follows a JSON answer naming the file URL from the API download endpoint', async () => {
+    const target = join(dir, 'json.mp4');
+    const result = await client().download(`${api.url}/api/render/proxy/render_3/download`, target);
+    expectPayload(await readFile(target));
+    expect(result.url).toBe(`${cdn.url}/renders/ok.mp4`);
+    expect(apiLog[0]?.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expectNoCredentials(cdnLog);
+  });
+
+  it('leaves no file when the connection is cut mid-way', async () => {
+    const target = join(dir, 'cut.mp4');
+    const error = await client()
+      .download(`${cdn.url}/renders/cut.mp4`, target)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('leaves an existing file untouched when the download fails, and replaces it when it succeeds', async () => {
+    const target = join(dir, 'keep.mp4');
+    await writeFile(target, 'previous');
+    await expect(client().download(`${cdn.url}/renders/cut.mp4`, target)).rejects.toBeInstanceOf(
+      DownloadError,
+    );
+    expect(await readFile(target, 'utf8')).toBe('previous');
+    expect(await readdir(dir)).toEqual(['keep.mp4']);
+    await client().download(`${cdn.url}/renders/ok.mp4`, target);
+    expect((await readFile(target)).byteLength).toBe(PAYLOAD.byteLength);
+  });
+
+  it('falls back to the API download endpoint (with the bearer) when the result URL fails', async () => {
+    for (const name of ['cut.mp4', 'broken.mp4', 'missing.mp4']) {
+      apiLog.length = 0;
+      const target = join(dir, `fb-${name}`);
+      const events: DownloadProgress[] = [];
+      const result = await client().download(`${cdn.url}/renders/${name}`, target, {
+        renderId: 'render_1',
+        onProgress: (p) => events.push(p),
+      });
+      expect(result.url).toBe(`${api.url}/api/render/proxy/render_1/download`);
+      expectPayload(await readFile(target));
+      expect(apiLog.map((s) => s.headers.authorization)).toEqual([`Bearer ${TOKEN}`]);
+      const percents = events.map((e) => e.percent ?? -1);
+      expect(percents).toEqual([...percents].sort((a, b) => a - b));
+      expect(events.at(-1)?.percent).toBe(100);
+    }
+    expect((await readdir(dir)).sort()).toEqual(['fb-broken.mp4', 'fb-cut.mp4', 'fb-missing.mp4']);
+    expectNoCredentials(cdnLog);
+  });
+
+  it('names the HTTP failure when there is no fallback', async () => {
+    const error = await client()
+      .download(`${cdn.url}/renders/broken.mp4`, join(dir, 'x.mp4'))
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DownloadError);
+    expect((error as Error).message).toMatch(/HTTP 500: cdn exploded/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('stops on abort mid-download and leaves nothing behind', async () => {
+    const controller = new AbortController();
+    const events: DownloadProgress[] = [];
+    const clock = new ManualClock();
+    const pending = client({ clock }).download(`${cdn.url}/renders/stall.mp4`, join(dir, 'a.mp4'), {
+      signal: controller.signal,
+      idleTimeout: 5000,
+      onProgress: (p) => {
+        events.push(p);
+        if (p.bytes >= 512 * 1024) controller.abort();
+      },
+    });
+    await expect(pending).rejects.toBeInstanceOf(NemoAbortError);
+    expect(events.at(-1)?.bytes).toBe(512 * 1024);
+    expect(await readdir(dir)).toEqual([]);
+    expect(clock.pending()).toEqual([]); // the stall watchdog is gone too
+  });
+
+  it('abandons a stalled download after idleTimeout (injected clock)', async () => {
+    const clock = new ManualClock();
+    let received = 0;
+    const pending = client({ clock }).download(`${cdn.url}/renders/stall.mp4`, join(dir, 's.mp4'), {
+      idleTimeout: 5000,
+      onProgress: (p) => {
+        received = p.bytes;
+      },
+    });
+    pending.catch(() => {});
+    for (let i = 0; i < 500 && received < 512 * 1024; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(received).toBe(512 * 1024);
+    await clock.advance(5000);
+    const error = await pending.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(NemoTimeoutError);
+    expect((error as NemoTimeoutError).kind).toBe('download');
+    expect(await readdir(dir)).toEqual([]);
+    expect(clock.pending()).toEqual([]);
+  });
+
+  it('lets the runtime follow a CDN redirect it hides (browsers), since no credentials are involved', async () => {
+    const modes: (RequestRedirect | undefined)[] = [];
+    const browserLikeFetch: typeof fetch = async (input, init) => {
+      modes.push(init?.redirect);
+      const real = await fetch(input, init);
+      if (init?.redirect !== 'manual') return real;
+      // what a browser gives for a manual redirect: an opaque response without status or headers
+      return new Proxy(real, {
+        get: (target, key) =>
+          key === 'type'
+            ? 'opaqueredirect'
+            : key === 'status'
+              ? 0
+              : key === 'ok'
+                ? false
+                : Reflect.get(target, key),
+      });
+    };
+    const target = join(dir, 'browser.mp4');
+    await client({ fetch: browserLikeFetch }).download(`${cdn.url}/renders/ok.mp4`, target);
+    expectPayload(await readFile(target));
+    expect(modes).toEqual(['manual', 'follow']);
+    expectNoCredentials(cdnLog);
+  });
+
+  it('writes into a WritableStream', async () => {
+    const chunks: Uint8Array[] = [];
+    let closed = false;
+    const sink = new WritableStream<Uint8Array>({
+      write: (chunk) => {
+        chunks.push(chunk);
+      },
+      close: () => {
+        closed = true;
+      },
+    });
+    const result = await client().download(`${cdn.url}/renders/ok.mp4`, sink);
+    expect(result).toEqual({ bytes: PAYLOAD.byteLength, url: `${cdn.url}/renders/ok.mp4` });
+    expect(closed).toBe(true);
+    expectPayload(Buffer.concat(chunks));
+  });
+
+  it('aborts a WritableStream target on failure', async () => {
+    let aborted: unknown;
+    const sink = new WritableStream<Uint8Array>({
+      abort: (reason) => {
+        aborted = reason;
+      },
+    });
+    await expect(client().download(`${cdn.url}/renders/cut.mp4`, sink)).rejects.toBeInstanceOf(
+      DownloadError,
+    );
+    expect(aborted).toBeInstanceOf(DownloadError);
+  });
+
+  it('rejects a bad URL, target or missing folder before any request', async () => {
+    await expect(client().download('ftp://x/y', join(dir, 'a'))).rejects.toThrow(/http\(s\)/);
+    await expect(
+      client().download(`${cdn.url}/renders/ok.mp4`, join(dir, 'no', 'a')),
+    ).rejects.toThrow(/does not exist/);
+    expect(cdnLog).toEqual([]);
+  });
+});

@@ -141,8 +141,7 @@ export class Credentials implements CredentialSource {
         // Only the first caller that saw this token fail replaces it; the others join.
         if (this.#current?.token === token) {
           this.#current = undefined;
-          const clientId = await this.#config.clientIds.get();
-          await this.#config.store.delete(clientId);
+          await this.#config.store.delete(await this.#storeKey());
         }
         await raceSignal(this.#anonymous(), signal);
         return true;
@@ -189,6 +188,11 @@ export class Credentials implements CredentialSource {
     return this.#inflight;
   }
 
+  /** Tokens are stored per API base URL and client id: a token of one service is never sent to another. */
+  async #storeKey(): Promise<string> {
+    return `${this.#config.transport.baseUrl} ${await this.#config.clientIds.get()}`;
+  }
+
   #expiresSoon(token: StoredToken, now: number): boolean {
     return (
       token.expiresAt !== undefined &&
@@ -198,9 +202,9 @@ export class Credentials implements CredentialSource {
 
   async #obtain(previous: StoredToken | undefined): Promise<StoredToken> {
     const { store, clock, transport, backend, logger } = this.#config;
-    const clientId = await this.#config.clientIds.get();
+    const key = await this.#storeKey();
     if (!previous) {
-      const stored = await store.get(clientId);
+      const stored = await store.get(key);
       if (stored && !this.#expiresSoon(stored, clock.now())) {
         registerSecret(stored.token);
         this.#current = stored;
@@ -227,7 +231,7 @@ export class Credentials implements CredentialSource {
         obtainedAt: now,
       };
       this.#current = token;
-      await store.set(clientId, token);
+      await store.set(key, token);
       logger.info('obtained an anonymous token');
       return token;
     } catch (error) {

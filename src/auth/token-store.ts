@@ -13,8 +13,10 @@ export interface StoredToken {
 }
 
 /**
- * Where anonymous tokens are kept, keyed by client id. The service grants one
- * token per client id per 7 days, so a long-lived tool should reuse it.
+ * Where anonymous tokens are kept. The service grants one token per client id
+ * per 7 days, so a long-lived tool should reuse it. Keys are
+ * `"<API base URL> <client id>"`, so tokens of two services (production and an
+ * emulator, say) never mix.
  *
  * @example
  * ```ts
@@ -22,26 +24,26 @@ export interface StoredToken {
  * ```
  */
 export interface TokenStore {
-  get(clientId: string): Promise<StoredToken | undefined>;
-  set(clientId: string, token: StoredToken): Promise<void>;
-  delete(clientId: string): Promise<void>;
+  get(key: string): Promise<StoredToken | undefined>;
+  set(key: string, token: StoredToken): Promise<void>;
+  delete(key: string): Promise<void>;
 }
 
 /** The default store: tokens live as long as the process. */
 export class MemoryTokenStore implements TokenStore {
   readonly #tokens = new Map<string, StoredToken>();
 
-  /** @example `await store.get(clientId)` */
-  async get(clientId: string): Promise<StoredToken | undefined> {
-    return this.#tokens.get(clientId);
+  /** @example `await store.get(key)` */
+  async get(key: string): Promise<StoredToken | undefined> {
+    return this.#tokens.get(key);
   }
-  /** @example `await store.set(clientId, { token, obtainedAt: Date.now() })` */
-  async set(clientId: string, token: StoredToken): Promise<void> {
-    this.#tokens.set(clientId, token);
+  /** @example `await store.set(key, { token, obtainedAt: Date.now() })` */
+  async set(key: string, token: StoredToken): Promise<void> {
+    this.#tokens.set(key, token);
   }
-  /** @example `await store.delete(clientId)` */
-  async delete(clientId: string): Promise<void> {
-    this.#tokens.delete(clientId);
+  /** @example `await store.delete(key)` */
+  async delete(key: string): Promise<void> {
+    this.#tokens.delete(key);
   }
 }
 
@@ -108,21 +110,21 @@ export class FileTokenStore implements TokenStore {
     await fs.rename(tmp, this.path);
   }
 
-  /** @example `await new FileTokenStore(file).get(clientId)` */
-  async get(clientId: string): Promise<StoredToken | undefined> {
-    return (await this.#readAll())[clientId];
+  /** @example `await new FileTokenStore(file).get(key)` */
+  async get(key: string): Promise<StoredToken | undefined> {
+    return (await this.#readAll())[key];
   }
-  /** @example `await store.set(clientId, { token, obtainedAt: Date.now() })` */
-  async set(clientId: string, token: StoredToken): Promise<void> {
+  /** @example `await store.set(key, { token, obtainedAt: Date.now() })` */
+  async set(key: string, token: StoredToken): Promise<void> {
     const all = await this.#readAll();
-    all[clientId] = token;
+    all[key] = token;
     await this.#writeAll(all);
   }
-  /** @example `await store.delete(clientId)` */
-  async delete(clientId: string): Promise<void> {
+  /** @example `await store.delete(key)` */
+  async delete(key: string): Promise<void> {
     const all = await this.#readAll();
-    if (!(clientId in all)) return;
-    delete all[clientId];
+    if (!(key in all)) return;
+    delete all[key];
     await this.#writeAll(all);
   }
 }

@@ -1,8 +1,8 @@
 import type { ClientContext } from '../core/context.js';
-import { looseNumber, z } from '../core/schema.js';
+import { looseNumber, type Schema, z } from '../core/schema.js';
 import type { RequestOptions } from '../core/transport.js';
 
-const balanceData = z.pipe(
+const balanceData: Schema<CreditBalance> = z.pipe(
   z.looseObject({
     available: looseNumber,
     frozen: z.optional(z.nullable(looseNumber)),
@@ -15,7 +15,14 @@ const balanceData = z.pipe(
 );
 
 /** Credit balance. `frozen` is reserved by work in progress; `total = available + frozen`. */
-export type CreditBalance = z.infer<typeof balanceData>;
+export interface CreditBalance {
+  /** Credits you can spend now. */
+  available: number;
+  /** Credits reserved by work in progress. */
+  frozen: number;
+  /** `available + frozen`. */
+  total: number;
+}
 
 /** `client.credits`: the account's credits. */
 export class CreditsResource {

@@ -236,7 +236,7 @@ describe('token store', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'nested'))).mode & 0o777).toBe(0o700);
     const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, { token: string }>;
-    expect(saved['c-file']?.token).toBe('nmv_usr_grant_1_abcdef');
+    expect(saved[`${BASE} c-file`]?.token).toBe('nmv_usr_grant_1_abcdef');
     await new NemoClient({
       clientId: 'c-file',
       tokenStore: new FileTokenStore(file),
@@ -252,14 +252,31 @@ describe('token store', () => {
     expect(svc.grants).toBe(2);
   });
 
+  it('keeps tokens of different API base URLs apart', async () => {
+    const svc = anonymousService();
+    const store = new MemoryTokenStore();
+    await store.set('https://other.example c-scope', {
+      token: 'nmv_usr_other_service',
+      obtainedAt: 0,
+    });
+    await new NemoClient({
+      clientId: 'c-scope',
+      tokenStore: store,
+      logLevel: 'off',
+    }).credits.balance();
+    expect(svc.grants).toBe(1);
+    expect(svc.bearers).toEqual(['nmv_usr_grant_1_abcdef']);
+    expect((await store.get('https://other.example c-scope'))?.token).toBe('nmv_usr_other_service');
+  });
+
   it('drops a stored token the service rejects', async () => {
     const svc = anonymousService();
     const store = new MemoryTokenStore();
-    await store.set('c-stale', { token: 'nmv_usr_stale_stored', obtainedAt: 0 });
+    await store.set(`${BASE} c-stale`, { token: 'nmv_usr_stale_stored', obtainedAt: 0 });
     const client = new NemoClient({ clientId: 'c-stale', tokenStore: store, logLevel: 'off' });
     await client.credits.balance();
     expect(svc.grants).toBe(1);
-    expect((await store.get('c-stale'))?.token).toBe('nmv_usr_grant_1_abcdef');
+    expect((await store.get(`${BASE} c-stale`))?.token).toBe('nmv_usr_grant_1_abcdef');
   });
 });
 

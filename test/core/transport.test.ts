@@ -245,7 +245,9 @@ describe('isNemoError', () => {
     vi.resetModules();
     // A query string makes the module loader evaluate a second, independent copy.
     const secondCopy = '../../src/index.js?copy';
-    const copy = (await import(/* @vite-ignore */ secondCopy)) as typeof import('../../src/index.js');
+    const copy = (await import(
+      /* @vite-ignore */ secondCopy
+    )) as typeof import('../../src/index.js');
     const foreign = new copy.SessionNotFoundError('x', { httpStatus: 200 });
     expect(foreign instanceof SessionNotFoundError).toBe(false);
     expect(isNemoError(foreign)).toBe(true);

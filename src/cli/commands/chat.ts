@@ -1,0 +1,182 @@
+import type { Command } from 'commander';
+import {
+  type ChatEvent,
+  StreamError,
+  summarizeTimeline,
+  TurnLostError,
+  type TurnResult,
+  translateReply,
+} from '../../index.js';
+import { CliError, describeError, ExitCode } from '../errors.js';
+import { oneLine } from '../format.js';
+import type { RuntimeFactory } from '../program.js';
+import type { Runtime } from '../runtime.js';
+import { parseSessionId } from './common.js';
+
+/** A chat event for NDJSON output: the event without its raw wire payload. */
+export function eventJson(event: ChatEvent): Record<string, unknown> {
+  const { raw: _raw, ...rest } = event as ChatEvent & { raw?: unknown };
+  return event.type === 'unknown' ? { type: 'unknown', raw: event.raw } : rest;
+}
+
+/**
+ * The CLI commands behind the GUI wording of a reply ("click the Export button" →
+ * `nemovideo export <sid>`), one hint per kind, in order.
+ */
+export function commandHints(text: string, sessionId: string): string[] {
+  const hints = new Map<string, string>();
+  for (const action of translateReply(text).actions) {
+    if (action.kind === 'export') hints.set('export', `nemovideo export ${sessionId} -o video.mp4`);
+    else if (action.kind === 'state' || action.kind === 'summary')
+      hints.set('state', `nemovideo state ${sessionId}`);
+    else if (action.kind === 'credits') hints.set('credits', 'nemovideo credits');
+  }
+  return [...hints.values()];
+}
+
+/**
+ * Prints streamed reply text once: partial deltas as they come, and the final
+ * whole message only when no deltas preceded it.
+ */
+class ReplyPrinter {
+  #partialRun = false;
+  #atLineStart = true;
+  #printed = false;
+  readonly #write: (text: string) => void;
+
+  constructor(write: (text: string) => void) {
+    this.#write = write;
+  }
+
+  get printed(): boolean {
+    return this.#printed;
+  }
+
+  text(text: string, partial: boolean): void {
+    if (partial) {
+      this.#partialRun = true;
+      this.#emit(text);
+      return;
+    }
+    if (this.#partialRun) {
+      // The final event repeats the deltas already shown.
+      this.#partialRun = false;
+      this.endLine();
+      return;
+    }
+    this.#emit(text);
+    this.endLine();
+  }
+
+  #emit(text: string): void {
+    if (text === '') return;
+    this.#write(text);
+    this.#printed = true;
+    this.#atLineStart = text.endsWith('\n');
+  }
+
+  endLine(): void {
+    if (!this.#atLineStart) {
+      this.#write('\n');
+      this.#atLineStart = true;
+    }
+  }
+}
+
+async function chat(rt: Runtime, sessionId: string, message: string): Promise<void> {
+  const { out, signal } = rt;
+  if (message.trim() === '') {
+    throw new CliError('The message is empty: say what to do, e.g. "add a title".', ExitCode.Usage);
+  }
+  rt.context.sessionId = sessionId;
+  const session = rt.client().sessions.open(sessionId);
+  const printer = new ReplyPrinter((text) => out.stream(text));
+  const onEvent = (event: ChatEvent): void => {
+    if (out.json) {
+      out.emit(eventJson(event));
+      return;
+    }
+    switch (event.type) {
+      case 'text':
+        printer.text(event.text, event.partial);
+        break;
+      case 'tool_call':
+        printer.endLine();
+        out.detail(`[${event.name}]`);
+        break;
+      case 'tool_result':
+        out.debug(`  <- ${event.name}`);
+        break;
+      case 'thought':
+        if (!event.partial) out.debug(`  (thinking) ${oneLine(event.text, 200)}`);
+        break;
+      case 'heartbeat':
+        break;
+      default:
+        out.debug(`  event: ${oneLine(JSON.stringify(eventJson(event)), 200)}`);
+    }
+  };
+  let turn: TurnResult;
+  try {
+    // send(): streams through onEvent, reads the state when the turn is silent, and after a
+    // dropped connection confirms the turn from the state instead of re-sending it.
+    turn = await session.send(message, { signal, onEvent });
+  } catch (error) {
+    printer.endLine();
+    if (error instanceof StreamError || error instanceof TurnLostError) {
+      const report = describeError(error, rt.context);
+      throw new CliError(
+        `${report.message} The agent may still finish the edit: check with "nemovideo state ${sessionId}" before sending the message again.`,
+        report.exitCode,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  printer.endLine();
+  if (out.json) {
+    out.emit({
+      type: 'done',
+      silent: turn.silent,
+      changed: turn.changes?.changed ?? null,
+      summary: turn.summary ?? null,
+      recovered: turn.recovery !== undefined,
+    });
+    return;
+  }
+  if (turn.recovery) {
+    out.warn(
+      `The connection dropped during the turn; the edit was confirmed from the timeline (${turn.recovery.reads} read(s)).`,
+    );
+  }
+  const hints = commandHints(turn.text, sessionId);
+  if (hints.length > 0) out.detail(`next: ${hints.join('  |  ')}`);
+  if (turn.silent) {
+    // The documented fallback for a turn without text: report what changed.
+    out.done(`The agent replied without text. Changes: ${turn.summary ?? 'unknown'}`);
+    if (turn.stateAfter) out.detail(summarizeTimeline(turn.stateAfter.draft));
+    if (!printer.printed) out.result(turn.summary ?? '');
+  }
+}
+
+/** Registers `nemovideo chat <session-id> <message>`. */
+export function registerChat(program: Command, runtime: RuntimeFactory): void {
+  program
+    .command('chat')
+    .summary('send a message to the editing agent and stream its reply')
+    .description(
+      'Send one message to the agent of a session and print the reply as it arrives.\n' +
+        'When the agent works without replying (about 30% of edits), prints what changed in the timeline.\n' +
+        'With --json, prints one JSON event per line (NDJSON), ending with {"type":"done",…}.\n' +
+        'Each message may cost credits and is never re-sent automatically.',
+    )
+    .argument('<session-id>', 'the session', parseSessionId)
+    .argument('<message>', 'what to do, e.g. "add a title \\"Urban Dreams\\""')
+    .addHelpText(
+      'after',
+      '\nExample:\n  nemovideo chat 5529798706024415232 "trim the first 5 seconds"',
+    )
+    .action(async (sessionId: string, message: string, _flags: unknown, cmd: Command) => {
+      await chat(runtime(cmd), sessionId, message);
+    });
+}

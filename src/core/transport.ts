@@ -327,16 +327,17 @@ export class Transport {
 
     try {
       const body = spec.body ? await spec.body() : undefined;
-      const isStreamBody = typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
-      const response = await this.#ky(spec.path.replace(/^\//, ''), {
-        method: spec.method,
-        headers,
-        ...(spec.json !== undefined ? { json: spec.json } : {}),
-        ...(body !== undefined ? { body } : {}),
-        ...(isStreamBody ? { duplex: 'half' } : {}),
-        ...(spec.redirect ? { redirect: spec.redirect } : {}),
-        ...(signal ? { signal } : {}),
-      } as Parameters<KyInstance>[1]).catch(fail);
+      const response = await (
+        body !== undefined
+          ? this.#fetchBody(spec, headers, body, signal)
+          : this.#ky(spec.path.replace(/^\//, ''), {
+              method: spec.method,
+              headers,
+              ...(spec.json !== undefined ? { json: spec.json } : {}),
+              ...(spec.redirect ? { redirect: spec.redirect } : {}),
+              ...(signal ? { signal } : {}),
+            } as Parameters<KyInstance>[1])
+      ).catch(fail);
       const streamOk =
         mode === 'stream' &&
         ((response.ok && !isJsonContentType(response)) || isHandedBackRedirect(spec, response));
@@ -346,6 +347,34 @@ export class Transport {
     } finally {
       timerController.abort();
     }
+  }
+
+  /**
+   * A request whose body comes from `spec.body` (uploads) goes to `fetch`
+   * directly, unbuffered. ky clones every request to prepare retries and undici
+   * clones it to follow redirects; a clone tees the body stream and the unread
+   * branch keeps every chunk, so a 500 MB upload would end up in memory.
+   * `window: null` with `redirect: 'error'` lets undici send the body without a
+   * clone (a redirect could not replay a streamed body anyway).
+   */
+  #fetchBody<T>(
+    spec: RequestSpec<T>,
+    headers: Record<string, string>,
+    body: BodyInit,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const merged = new Headers(this.config.attributionHeaders);
+    for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+    const isStream = typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
+    return (this.config.fetch ?? globalThis.fetch)(this.url(spec.path), {
+      method: spec.method,
+      headers: merged,
+      body,
+      redirect: 'error',
+      window: null,
+      ...(isStream ? { duplex: 'half' } : {}),
+      ...(signal ? { signal } : {}),
+    } as RequestInit);
   }
 
   #failureOf<T>(attempt: Attempt, endpoint: string, spec: RequestSpec<T>): ApiFailure | undefined {

@@ -85,7 +85,13 @@ export class NemoConnectionError extends NemoError {
 }
 
 /** Which limit a {@link NemoTimeoutError} hit. */
-export type NemoTimeoutKind = 'request' | 'turn-hard-limit' | 'stream-idle' | 'render' | 'download';
+export type NemoTimeoutKind =
+  | 'request'
+  | 'turn-hard-limit'
+  | 'turn-heartbeats-only'
+  | 'stream-idle'
+  | 'render'
+  | 'download';
 
 /** A time limit ran out. `kind` and the message name which one. */
 export class NemoTimeoutError extends NemoError {
@@ -287,7 +293,12 @@ export class DownloadError extends NemoError {
   override name = 'DownloadError';
 }
 
-/** An upload could not be retried because its source (a one-shot stream) cannot be read twice. */
+/**
+ * An upload's source failed: a path that does not exist or cannot be read, a
+ * file that changed while it was sent, a stream that errored or did not match
+ * its declared size, or a one-shot stream that was not retried after a
+ * transient failure (`cause` is that failure).
+ */
 export class UploadError extends NemoError {
   override name = 'UploadError';
 }

@@ -133,6 +133,8 @@ async function viaBusboy(
   const body = request.body;
   const bb = mod.busboy({
     headers: { 'content-type': request.headers.get('content-type') ?? '' },
+    // Browsers and undici send UTF-8 file names as raw bytes (RFC 7578), not Latin-1.
+    defParamCharset: 'utf8',
     // busboy reports 'limit' on reaching fileSize exactly: allow one byte more to detect "over".
     limits: { fileSize: maxBytes + 1 },
   });

@@ -1,16 +1,32 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'testing/index': 'src/testing/index.ts',
-    'cli/bin': 'src/cli/bin.ts',
-  },
-  format: ['esm', 'cjs'],
-  dts: true,
+const shared = {
   sourcemap: true,
-  clean: true,
+  clean: false, // `npm run build` empties dist/ once; two configs must not wipe each other's output
   target: 'node20',
-  splitting: false,
   treeshake: true,
-});
+} as const;
+
+export default defineConfig([
+  // ESM: the library, the testing entry and the CLI share chunks, so the bin does not carry a
+  // second copy of the SDK or the emulator.
+  {
+    ...shared,
+    entry: {
+      index: 'src/index.ts',
+      'testing/index': 'src/testing/index.ts',
+      'cli/bin': 'src/cli/bin.ts',
+    },
+    format: ['esm'],
+    splitting: true,
+    dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
+  },
+  // CommonJS for require() consumers of the library and the testing entry.
+  {
+    ...shared,
+    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+    format: ['cjs'],
+    splitting: false,
+    dts: true,
+  },
+]);

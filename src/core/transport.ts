@@ -334,7 +334,12 @@ export class Transport {
               method: spec.method,
               headers,
               ...(spec.json !== undefined ? { json: spec.json } : {}),
-              ...(spec.redirect ? { redirect: spec.redirect } : {}),
+              // The client id mints tokens: never let a redirect carry it to another host.
+              ...(spec.redirect
+                ? { redirect: spec.redirect }
+                : spec.sendClientId
+                  ? { redirect: 'error' }
+                  : {}),
               ...(signal ? { signal } : {}),
             } as Parameters<KyInstance>[1])
       ).catch(fail);

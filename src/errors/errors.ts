@@ -129,7 +129,7 @@ export class NemoResponseValidationError extends NemoError {
   constructor(message: string, details: { path?: string; body?: unknown; cause?: unknown } = {}) {
     super(message, { cause: details.cause });
     this.path = details.path ?? '';
-    this.body = details.body;
+    this.body = redactValue(details.body);
   }
 }
 
@@ -274,7 +274,7 @@ export class RenderFailedError extends NemoError {
         `Render ${renderId} failed${reason ? `: ${reason}` : ''}. Check the timeline with session.state() and start a new render.`,
     );
     this.renderId = renderId;
-    this.reason = reason;
+    this.reason = reason === undefined ? undefined : redact(reason);
   }
 }
 

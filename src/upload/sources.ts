@@ -1,5 +1,5 @@
 import type { BackendProfile } from '../core/backend.js';
-import { nodeFs, nodePath } from '../core/node.js';
+import { nodeFs, nodeFsSync, nodePath, nodeUrl } from '../core/node.js';
 import {
   FileTooLargeError,
   NemoConfigError,
@@ -391,7 +391,7 @@ async function filePathOf(input: string | URL, what: string): Promise<string> {
     );
   }
   if (!isUrl) return input as string;
-  const { fileURLToPath } = await import('node:url');
+  const { fileURLToPath } = await nodeUrl();
   try {
     return fileURLToPath(input);
   } catch (error) {
@@ -425,7 +425,7 @@ async function statFile(path: string): Promise<number> {
     );
   }
   try {
-    await fs.access(path, (await import('node:fs')).constants.R_OK);
+    await fs.access(path, (await nodeFsSync()).constants.R_OK);
   } catch (error) {
     throw readError(path, error);
   }

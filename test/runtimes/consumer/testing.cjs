@@ -1,0 +1,35 @@
+// `nemovideo/testing` from the packed tarball (CommonJS), over a loopback server.
+//   node testing.cjs
+const { NemoClient } = require('nemovideo');
+const { createEmulator } = require('nemovideo/testing');
+
+async function main() {
+  const emulator = createEmulator({ renderDurationMs: 30 });
+  const server = await emulator.listen({ port: 0 });
+  try {
+    const client = new NemoClient({ baseUrl: server.url, clientIdFile: false, clientId: 'cjs' });
+    const session = await client.sessions.create();
+    await session.uploadUrl('https://media.example.com/city.mp4');
+    await session.send('Put the uploaded video on the timeline in MP4 at 1080p');
+    const result = await session.export({ pollInterval: 10 });
+    return {
+      ok: typeof result.url === 'string' && result.url.startsWith(server.cdnUrl),
+      url: result.url,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+main().then(
+  (r) => {
+    console.log(`RUNTIME_RESULT ${JSON.stringify(r)}`);
+    if (!r.ok) process.exitCode = 1;
+  },
+  (error) => {
+    console.log(
+      `RUNTIME_RESULT ${JSON.stringify({ ok: false, error: `${error?.name}: ${error?.message}` })}`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -9,11 +9,21 @@ export interface Clock {
   now(): number;
   /** Resolve after `ms`; reject with `NemoAbortError` as soon as `signal` aborts (and clear the timer). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: run `fn` after `ms` and return a function that cancels it. Used
+   * for timeouts, which are almost always cancelled; without it the SDK uses
+   * an aborted `sleep`.
+   */
+  schedule?(ms: number, fn: () => void): () => void;
 }
 
 /** The real clock, built on `Date.now` and `setTimeout` (so vitest fake timers drive it too). */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  schedule(ms, fn) {
+    const timer = setTimeout(fn, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  },
   sleep(ms, signal) {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
@@ -57,4 +67,12 @@ export async function sleep(clock: Clock, ms: number, signal?: AbortSignal): Pro
     if (signal?.aborted) throw abortErrorFrom(signal);
     throw error;
   }
+}
+
+/** Run `fn` after `ms` on `clock`; returns the cancel function. */
+export function schedule(clock: Clock, ms: number, fn: () => void): () => void {
+  if (clock.schedule) return clock.schedule(ms, fn);
+  const controller = new AbortController();
+  clock.sleep(ms, controller.signal).then(fn, () => {});
+  return () => controller.abort();
 }

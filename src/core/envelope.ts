@@ -35,6 +35,10 @@ function errorText(error: unknown): string | undefined {
 
 /** Classify a parsed JSON body. Bare JSON (no envelope) is the data itself. */
 export function readEnvelope(body: unknown): EnvelopeOutcome {
+  // Fast path for the common success envelope; the schemas below handle every other shape.
+  if (typeof body === 'object' && body !== null && (body as { code?: unknown }).code === 0) {
+    return { ok: true, data: (body as { data?: unknown }).data ?? null };
+  }
   const coded = codeEnvelope.safeParse(body);
   if (coded.success) {
     const code = Number(coded.data.code);

@@ -7,7 +7,7 @@ import {
 } from '../errors/errors.js';
 import { type ApiFailure, ErrorCode, errorFromFailure } from '../errors/from-response.js';
 import type { BackendProfile } from './backend.js';
-import { abortErrorFrom, type Clock, sleep } from './clock.js';
+import { abortErrorFrom, type Clock, schedule, sleep } from './clock.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
 import { registerSecret } from './redact.js';
@@ -122,6 +122,7 @@ export class Transport {
 
   constructor(config: TransportConfig) {
     this.config = config;
+    assertCredentialsAllowed(new URL(config.baseUrl), config.allowInsecureHttp);
     this.#ky = ky.create({
       prefixUrl: config.baseUrl,
       retry: 0,
@@ -193,11 +194,8 @@ export class Transport {
       const token =
         spec.auth === 'none' ? undefined : await credentials.token(spec.signal ?? undefined);
       const clientId = spec.sendClientId ? await credentials.clientId(spec.signal) : undefined;
-      const url = this.url(spec.path);
-      if (token !== undefined) {
-        assertCredentialsAllowed(url, this.config.allowInsecureHttp);
-        registerSecret(token);
-      }
+      // Paths are relative to baseUrl, whose scheme was checked once in the constructor.
+      if (token !== undefined) registerSecret(token);
 
       const started = this.config.clock.now();
       let attempt: Attempt;
@@ -288,17 +286,14 @@ export class Transport {
   ): Promise<Attempt> {
     const timeoutMs = spec.timeout ?? this.config.timeoutMs;
     const timeoutController = new AbortController();
-    const timerController = new AbortController();
     let timedOut = false;
-    if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-      this.config.clock.sleep(timeoutMs, timerController.signal).then(
-        () => {
-          timedOut = true;
-          timeoutController.abort();
-        },
-        () => {},
-      );
-    }
+    const cancelTimeout =
+      Number.isFinite(timeoutMs) && timeoutMs > 0
+        ? schedule(this.config.clock, timeoutMs, () => {
+            timedOut = true;
+            timeoutController.abort();
+          })
+        : undefined;
     const signal = anySignal([spec.signal, timeoutController.signal]);
     const headers: Record<string, string> = { ...spec.headers };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
@@ -327,21 +322,20 @@ export class Transport {
 
     try {
       const body = spec.body ? await spec.body() : undefined;
-      const response = await (
-        body !== undefined
-          ? this.#fetchBody(spec, headers, body, signal)
-          : this.#ky(spec.path.replace(/^\//, ''), {
-              method: spec.method,
-              headers,
-              ...(spec.json !== undefined ? { json: spec.json } : {}),
-              // The client id mints tokens: never let a redirect carry it to another host.
-              ...(spec.redirect
-                ? { redirect: spec.redirect }
-                : spec.sendClientId
-                  ? { redirect: 'error' }
-                  : {}),
-              ...(signal ? { signal } : {}),
-            } as Parameters<KyInstance>[1])
+      const response = await (body !== undefined
+        ? this.#fetchBody(spec, headers, body, signal)
+        : this.#ky(spec.path.replace(/^\//, ''), {
+            method: spec.method,
+            headers,
+            ...(spec.json !== undefined ? { json: spec.json } : {}),
+            // The client id mints tokens: never let a redirect carry it to another host.
+            ...(spec.redirect
+              ? { redirect: spec.redirect }
+              : spec.sendClientId
+                ? { redirect: 'error' }
+                : {}),
+            ...(signal ? { signal } : {}),
+          } as Parameters<KyInstance>[1])
       ).catch(fail);
       const streamOk =
         mode === 'stream' &&
@@ -350,7 +344,7 @@ export class Transport {
       const text = await response.text().catch(fail);
       return { response, text, body: parseJsonText(text) };
     } finally {
-      timerController.abort();
+      cancelTimeout?.();
     }
   }
 

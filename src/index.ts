@@ -12,6 +12,33 @@ export {
   type StoredToken,
   type TokenStore,
 } from './auth/token-store.js';
+// ── chat (src/chat) ──
+export {
+  type ChatEvent,
+  type ChatEventType,
+  type ChatOptions,
+  type ChatReadableOptions,
+  ChatStream,
+  DEFAULT_CHAT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEPT_EVENTS,
+  type ErrorEvent,
+  type HeartbeatEvent,
+  type Intent,
+  type ReplyAction,
+  type ReplyActionKind,
+  type RouteIntentOptions,
+  routeIntent,
+  type SendOptions,
+  type TextEvent,
+  type ThoughtEvent,
+  type ToolCallEvent,
+  type ToolResultEvent,
+  type TranslatedReply,
+  type TurnRecovery,
+  type TurnResult,
+  translateReply,
+  type UnknownEvent,
+} from './chat/index.js';
 // ── client and transport ──
 export { type Attribution, NemoClient, type NemoClientOptions } from './client.js';
 export {
@@ -29,11 +56,64 @@ export type { CreditBalance, CreditsResource } from './credits/credits.js';
 // ── errors ──
 export * from './errors/errors.js';
 export { ErrorCode } from './errors/from-response.js';
+// ── render (src/render) ──
+export {
+  type DownloadOptions,
+  type DownloadProgress,
+  type DownloadResult,
+  type DownloadTarget,
+  type ExportOptions,
+  type ExportProgress,
+  type ExportResult,
+  RenderJob,
+  type RenderOptions,
+  type RenderOutput,
+  type RenderResult,
+  type RenderStatus,
+  type RenderStatusValue,
+  type RenderWaitOptions,
+} from './render/index.js';
 export { Session, type SessionInfo } from './session/session.js';
 // ── sessions ──
 export type { CreateSessionOptions, SessionsResource } from './session/sessions.js';
-export { VERSION } from './version.js';
-// ── chat (src/chat) ──
-// ── upload (src/upload) ──
 // ── state (src/state) ──
-// ── render (src/render) ──
+export {
+  type CanvasConfig,
+  createSegment,
+  createTrack,
+  decodeDraft,
+  describeTrack,
+  diffTimelines,
+  encodeDraft,
+  isExportReady,
+  METADATA_KEYS,
+  SEGMENT_KEYS,
+  type Segment,
+  type SessionState,
+  summarizeTimeline,
+  type Timeline,
+  type TimelineChanges,
+  type TimelineMetadata,
+  TRACK_TYPE_CODES,
+  type Track,
+  type TrackKind,
+  timelineEndMs,
+  type VideoInfo,
+} from './state/index.js';
+// ── upload (src/upload) ──
+export {
+  type ByteStream,
+  type ToUploadOptions,
+  toUpload,
+  UPLOAD_TIMEOUT_MS,
+  type UploadData,
+  type UploadedFile,
+  type UploadFileProgress,
+  type UploadFileType,
+  type UploadInput,
+  type UploadOptions,
+  type UploadProgress,
+  type UploadResult,
+  type UploadSource,
+} from './upload/index.js';
+export { VERSION } from './version.js';

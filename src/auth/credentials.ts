@@ -1,9 +1,10 @@
+import * as z from 'zod/mini';
 import type { BackendProfile } from '../core/backend.js';
 import type { Clock } from '../core/clock.js';
 import { readEnv } from '../core/env.js';
 import type { LevelLogger } from '../core/logger.js';
 import { registerSecret } from '../core/redact.js';
-import { idString, looseNumber, z } from '../core/schema.js';
+import { idString, looseNumber } from '../core/schema.js';
 import { raceSignal } from '../core/signal.js';
 import type { CredentialSource, Transport } from '../core/transport.js';
 import { NemoConfigError, RateLimitError } from '../errors/errors.js';

@@ -1,11 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import {
-  FileTokenStore,
-  NemoClient,
-  type NemoClientOptions,
-  VERSION,
-} from '../index.js';
+import { FileTokenStore, NemoClient, type NemoClientOptions, VERSION } from '../index.js';
 import type { DescribeContext, ExitCodeValue } from './errors.js';
 import type { Output } from './output.js';
 

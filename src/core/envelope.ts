@@ -1,4 +1,4 @@
-import { z } from './schema.js';
+import * as z from 'zod/mini';
 
 /**
  * The response envelopes of protocol §1.1, decoded tolerantly:

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import { NemoResponseValidationError } from '../errors/errors.js';
 
-export { z };
+// `z` is deliberately not re-exported: a re-exported namespace object defeats tree shaking
+// and would pull all of zod (locales included) into browser bundles. Import it from 'zod/mini'.
 
 /** Any zod (mini or classic) schema producing `T`. */
 export type Schema<T> = z.ZodMiniType<T, unknown>;

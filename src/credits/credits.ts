@@ -1,5 +1,6 @@
+import * as z from 'zod/mini';
 import type { ClientContext } from '../core/context.js';
-import { looseNumber, type Schema, z } from '../core/schema.js';
+import { looseNumber, type Schema } from '../core/schema.js';
 import type { RequestOptions } from '../core/transport.js';
 
 const balanceData: Schema<CreditBalance> = z.pipe(

@@ -1,7 +1,8 @@
+import * as z from 'zod/mini';
 import { abortErrorFrom } from '../core/clock.js';
 import type { ClientContext } from '../core/context.js';
 import { parseRetryAfter } from '../core/retry.js';
-import { looseNumber, z } from '../core/schema.js';
+import { looseNumber } from '../core/schema.js';
 import type { RequestOptions } from '../core/transport.js';
 import {
   DraftNotReadyError,

@@ -1,5 +1,6 @@
+import * as z from 'zod/mini';
 import type { ClientContext } from '../core/context.js';
-import { idString, z } from '../core/schema.js';
+import { idString } from '../core/schema.js';
 import type { RequestOptions } from '../core/transport.js';
 import { NemoConfigError } from '../errors/errors.js';
 import { Session } from './session.js';

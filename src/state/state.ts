@@ -1,5 +1,6 @@
+import * as z from 'zod/mini';
 import type { ClientContext } from '../core/context.js';
-import { decodeWith, idString, z } from '../core/schema.js';
+import { decodeWith, idString } from '../core/schema.js';
 import type { RequestOptions } from '../core/transport.js';
 import { NemoResponseValidationError } from '../errors/errors.js';
 import { decodeDraft, type Timeline } from './draft.js';

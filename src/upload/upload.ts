@@ -1,6 +1,7 @@
+import * as z from 'zod/mini';
 import { abortErrorFrom } from '../core/clock.js';
 import type { ClientContext } from '../core/context.js';
-import { decodeWith, looseNumber, z } from '../core/schema.js';
+import { decodeWith, looseNumber } from '../core/schema.js';
 import { anySignal, throwIfAborted } from '../core/signal.js';
 import type { RequestOptions } from '../core/transport.js';
 import { isLoopbackHost } from '../core/url.js';

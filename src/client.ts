@@ -12,6 +12,7 @@ import type { ClientContext } from './core/context.js';
 import { readEnv } from './core/env.js';
 import { LevelLogger, type Logger, type LogLevel, resolveLogLevel } from './core/logger.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './core/retry.js';
+import { raceSignal } from './core/signal.js';
 import { Transport } from './core/transport.js';
 import { assertCredentialsAllowed } from './core/url.js';
 import { CreditsResource } from './credits/credits.js';
@@ -229,8 +230,8 @@ export class NemoClient {
    * console.log(await client.getClientId());
    * ```
    */
-  getClientId(): Promise<string> {
-    return this.#ctx.credentials.clientId();
+  getClientId(options: { signal?: AbortSignal } = {}): Promise<string> {
+    return raceSignal(this.#ctx.credentials.clientId(), options.signal);
   }
 
   /**

@@ -71,6 +71,8 @@ export class Credentials implements CredentialSource {
   #inflight: Promise<StoredToken> | undefined;
   #userToken: string | undefined;
   #userTokenInflight: Promise<string> | undefined;
+  /** Tokens the service rejected with 1001: never reused from the store. */
+  readonly #rejected = new Set<string>();
   /** The token whose early renewal the service refused (429); used until it lapses. */
   #renewalRefusedFor: string | undefined;
 
@@ -93,7 +95,7 @@ export class Credentials implements CredentialSource {
     } else {
       this.kind = 'anonymous';
     }
-    registerSecret(this.#userToken);
+    registerSecret(this.#userToken, true);
   }
 
   /** The grant behind the anonymous token in use, if any. */
@@ -135,15 +137,16 @@ export class Credentials implements CredentialSource {
       case 'env':
         return false;
       case 'function':
-        if (this.#userToken === token) this.#userToken = undefined;
+        // Another caller already replaced the rejected token: replay with the new one.
+        if (this.#userToken !== undefined && this.#userToken !== token) return true;
+        this.#userToken = undefined;
         await raceSignal(this.#callTokenFunction(), signal);
         return true;
       case 'anonymous': {
-        // Only the first caller that saw this token fail replaces it; the others join.
-        if (this.#current?.token === token) {
-          this.#current = undefined;
-          await this.#config.store.delete(await this.#storeKey());
-        }
+        // Synchronously, so that every concurrent caller joins one refresh and none can pick
+        // the rejected token back up from the store.
+        this.#rejected.add(token);
+        if (this.#current?.token === token) this.#current = undefined;
         await raceSignal(this.#anonymous(), signal);
         return true;
       }
@@ -189,6 +192,20 @@ export class Credentials implements CredentialSource {
     return this.#inflight;
   }
 
+  /**
+   * A token store is a cache: when it fails, log and carry on with a token in memory rather
+   * than fail a request that already has (or can get) a token.
+   */
+  async #storeCall<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await call();
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.#config.logger.warn(`could not ${what} the token store: ${reason}`);
+      return undefined;
+    }
+  }
+
   /** Tokens are stored per API base URL and client id: a token of one service is never sent to another. */
   async #storeKey(): Promise<string> {
     return `${this.#config.transport.baseUrl} ${await this.#config.clientIds.get()}`;
@@ -205,8 +222,10 @@ export class Credentials implements CredentialSource {
     const { store, clock, transport, backend, logger } = this.#config;
     const key = await this.#storeKey();
     if (!previous) {
-      const stored = await store.get(key);
-      if (stored && !this.#expiresSoon(stored, clock.now())) {
+      const stored = await this.#storeCall('read', () => store.get(key));
+      if (stored && this.#rejected.has(stored.token)) {
+        await this.#storeCall('delete', () => store.delete(key));
+      } else if (stored && !this.#expiresSoon(stored, clock.now())) {
         registerSecret(stored.token);
         this.#current = stored;
         return stored;
@@ -232,7 +251,7 @@ export class Credentials implements CredentialSource {
         obtainedAt: now,
       };
       this.#current = token;
-      await store.set(key, token);
+      await this.#storeCall('save', () => store.set(key, token));
       logger.info('obtained an anonymous token');
       return token;
     } catch (error) {

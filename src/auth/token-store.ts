@@ -68,6 +68,8 @@ function isStoredToken(value: unknown): value is StoredToken {
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
+  /** Writes run one at a time: each rewrites the whole file. */
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(path: string) {
     this.path = path;
@@ -103,11 +105,29 @@ export class FileTokenStore implements TokenStore {
 
   async #writeAll(all: Record<string, StoredToken>): Promise<void> {
     const [fs, path] = await Promise.all([nodeFs(), nodePath()]);
-    await fs.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
-    const tmp = `${this.path}.${process.pid}.${Date.now()}.tmp`;
-    await fs.writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
-    await fs.chmod(tmp, 0o600);
-    await fs.rename(tmp, this.path);
+    const tmp = `${this.path}.${globalThis.crypto.randomUUID()}.tmp`;
+    try {
+      await fs.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 });
+      await fs.writeFile(tmp, `${JSON.stringify(all, null, 2)}\n`, { mode: 0o600 });
+      await fs.chmod(tmp, 0o600);
+      await fs.rename(tmp, this.path);
+    } catch (error) {
+      await fs.rm(tmp, { force: true }).catch(() => {});
+      throw new NemoConfigError(
+        `Could not write the token file ${this.path}: ${(error as Error).message}. Check the folder's permissions, or use another path.`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Run read-modify-write updates of the file one after another. */
+  #update(change: (all: Record<string, StoredToken>) => boolean): Promise<void> {
+    const run = this.#queue.then(async () => {
+      const all = await this.#readAll();
+      if (change(all)) await this.#writeAll(all);
+    });
+    this.#queue = run.catch(() => {});
+    return run;
   }
 
   /** @example `await new FileTokenStore(file).get(key)` */
@@ -115,16 +135,18 @@ export class FileTokenStore implements TokenStore {
     return (await this.#readAll())[key];
   }
   /** @example `await store.set(key, { token, obtainedAt: Date.now() })` */
-  async set(key: string, token: StoredToken): Promise<void> {
-    const all = await this.#readAll();
-    all[key] = token;
-    await this.#writeAll(all);
+  set(key: string, token: StoredToken): Promise<void> {
+    return this.#update((all) => {
+      all[key] = token;
+      return true;
+    });
   }
   /** @example `await store.delete(key)` */
-  async delete(key: string): Promise<void> {
-    const all = await this.#readAll();
-    if (!(key in all)) return;
-    delete all[key];
-    await this.#writeAll(all);
+  delete(key: string): Promise<void> {
+    return this.#update((all) => {
+      if (!(key in all)) return false;
+      delete all[key];
+      return true;
+    });
   }
 }

@@ -1,5 +1,5 @@
 import { readEnv } from './env.js';
-import { redact } from './redact.js';
+import { redact, redactValue } from './redact.js';
 
 /** Log levels, from silent to chatty. */
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';
@@ -42,7 +42,11 @@ export class LevelLogger implements Logger {
   #write(level: Exclude<LogLevel, 'off'>, message: string, rest: unknown[]): void {
     if (!this.enabled(level)) return;
     const line = redact(`nemovideo ${level}: ${message}`);
-    const safeRest = rest.map((r) => (typeof r === 'string' ? redact(r) : r));
+    const safeRest = rest.map((r) => {
+      if (typeof r === 'string') return redact(r);
+      if (r instanceof Error) return redact(String(r));
+      return redactValue(r);
+    });
     this.#sink[level](line, ...safeRest);
   }
 

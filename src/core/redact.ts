@@ -16,10 +16,13 @@ const CREDENTIAL_PATTERNS: readonly RegExp[] = [
   /("?(?:token|access_token|authorization)"?\s*[:=]\s*"?)[^\s"',;}]+/gi,
 ];
 
-/** Remember a secret so that it is scrubbed from every later message. */
-export function registerSecret(secret: string | undefined): void {
-  // Very short values would redact ordinary words; real tokens are long.
-  if (secret && secret.length >= 8) knownSecrets.add(secret);
+/**
+ * Remember a secret so that it is scrubbed from every later message. Short values are
+ * skipped unless `always` (a token the user gave explicitly), since they would redact
+ * ordinary words; real tokens are long.
+ */
+export function registerSecret(secret: string | undefined, always = false): void {
+  if (secret && (always || secret.length >= 8)) knownSecrets.add(secret);
 }
 
 /** Replace every known secret and credential-looking value in `text`. */

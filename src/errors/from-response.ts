@@ -85,7 +85,12 @@ export function errorFromFailure(failure: ApiFailure, backend: BackendProfile): 
     default:
       break;
   }
-  if (failure.code === undefined || failure.code === failure.httpStatus) {
+  // HTTP 429 is a rate limit whatever (undocumented) code the body carries.
+  if (
+    failure.code === undefined ||
+    failure.code === failure.httpStatus ||
+    failure.httpStatus === 429
+  ) {
     switch (failure.httpStatus) {
       case 400:
         if (failure.anonymousTokenRequest || /client.?id/i.test(failure.message ?? '')) {

@@ -80,6 +80,8 @@ export async function exportSession(
   const downloaded = await download(ctx, result.url, options.to, {
     signal,
     renderId: job.id,
+    // The per-call timeout also bounds a stalled download (no data for that long).
+    idleTimeout: options.timeout,
     onProgress: (p) =>
       onProgress?.({
         stage: 'download',

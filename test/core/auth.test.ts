@@ -136,6 +136,30 @@ describe('token sources', () => {
     expect(calls).toBe(2);
   });
 
+  it('calls a token function once more for a 1001 storm, however the refusals interleave', async () => {
+    let calls = 0;
+    let answered = 0;
+    let valid = 'nmv_usr_fn_token_0';
+    server.use(
+      http.get(BALANCE, async ({ request }) => {
+        const bearer = (request.headers.get('authorization') ?? '').replace('Bearer ', '');
+        // Answers arrive spread over time, so some refusals come after the refresh finished.
+        await new Promise((resolve) => setTimeout(resolve, (answered++ % 4) * 10));
+        return bearer === valid ? ok(balance) : HttpResponse.json({ code: 1001 });
+      }),
+    );
+    const client = new NemoClient({
+      token: async () => `nmv_usr_fn_token_${calls++}`,
+      clientIdFile: false,
+      logLevel: 'off',
+    });
+    await client.credits.balance();
+    expect(calls).toBe(1);
+    valid = 'nmv_usr_fn_token_1';
+    await Promise.all(Array.from({ length: 20 }, () => client.credits.balance()));
+    expect(calls).toBe(2);
+  });
+
   it('makes exactly one anonymous-token request when 20 calls hit 1001 at once', async () => {
     const svc = anonymousService();
     const client = new NemoClient({ clientId: 'client-storm', logLevel: 'off' });
@@ -267,6 +291,54 @@ describe('token store', () => {
     expect(svc.grants).toBe(1);
     expect(svc.bearers).toEqual(['nmv_usr_grant_1_abcdef']);
     expect((await store.get('https://other.example c-scope'))?.token).toBe('nmv_usr_other_service');
+  });
+
+  it('makes one grant for a 1001 storm with a FileTokenStore, and never reuses the rejected token', async () => {
+    const svc = anonymousService();
+    const file = join(dir, 'storm', 'tokens.json');
+    const client = new NemoClient({
+      clientId: 'c-fstorm',
+      tokenStore: new FileTokenStore(file),
+      logLevel: 'off',
+    });
+    await client.credits.balance();
+    svc.valid.clear();
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => client.credits.balance()),
+    );
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(svc.grants).toBe(2);
+    const saved = JSON.parse(await readFile(file, 'utf8')) as Record<string, { token: string }>;
+    expect(saved[`${BASE} c-fstorm`]?.token).toBe('nmv_usr_grant_2_abcdef');
+  });
+
+  it('FileTokenStore keeps every key under concurrent writes', async () => {
+    const store = new FileTokenStore(join(dir, 'concurrent.json'));
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.set(`key-${i}`, { token: `nmv_usr_t${i}_abcdef`, obtainedAt: i }),
+      ),
+    );
+    for (let i = 0; i < 8; i++)
+      expect((await store.get(`key-${i}`))?.token).toBe(`nmv_usr_t${i}_abcdef`);
+  });
+
+  it('a failing token store does not fail requests', async () => {
+    const svc = anonymousService();
+    const broken = {
+      get: async () => {
+        throw new Error('disk on fire');
+      },
+      set: async () => {
+        throw new Error('disk on fire');
+      },
+      delete: async () => {
+        throw new Error('disk on fire');
+      },
+    };
+    const client = new NemoClient({ clientId: 'c-broken', tokenStore: broken, logLevel: 'off' });
+    await expect(client.credits.balance()).resolves.toEqual(balance);
+    expect(svc.grants).toBe(1);
   });
 
   it('drops a stored token the service rejects', async () => {

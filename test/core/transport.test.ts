@@ -161,6 +161,15 @@ describe('errors by code and status', () => {
     expect(server500.message).toContain('req-123');
   });
 
+  it('treats HTTP 429 as a rate limit whatever undocumented code its body carries', async () => {
+    const error = (await failWith(
+      { code: 42900, message: 'slow down' },
+      { status: 429 },
+    )) as RateLimitError;
+    expect(error).toBeInstanceOf(RateLimitError);
+    expect(error.code).toBe(42900);
+  });
+
   it('lets a JSON code in a non-2xx body win over the status', async () => {
     const error = (await failWith(
       { code: 1002, message: 'gone' },

@@ -422,7 +422,7 @@ describe('Ctrl-C', () => {
     });
     await cli.waitFor('› Downloading');
     // Wait until bytes are being written to the temporary file.
-    for (let i = 0; i < 200; i++) {
+    for (let i = 0; i < 750; i++) {
       const part = readdirSync(out).find((f) => f.endsWith('.part'));
       if (part && statSync(join(out, part)).size > 0) break;
       await new Promise((r) => setTimeout(r, 20));

@@ -291,16 +291,20 @@ describe('client.download()', () => {
   it('abandons a stalled download after idleTimeout (injected clock)', async () => {
     const clock = new ManualClock();
     let received = 0;
+    let allSent: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      allSent = resolve;
+    });
     const pending = client({ clock }).download(`${cdn.url}/renders/stall.mp4`, join(dir, 's.mp4'), {
       idleTimeout: 5000,
       onProgress: (p) => {
         received = p.bytes;
+        // The server sends 512 KB, then stalls: from here on only the watchdog can end it.
+        if (p.bytes >= 512 * 1024) allSent();
       },
     });
     pending.catch(() => {});
-    for (let i = 0; i < 500 && received < 512 * 1024; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
-    }
+    await stalled;
     expect(received).toBe(512 * 1024);
     await clock.advance(5000);
     const error = await pending.catch((e: unknown) => e);

@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 const shared = {
-  sourcemap: true,
+  // The output is not minified, so stack traces are readable without maps; maps would triple the package.
+  sourcemap: false,
   clean: false, // `npm run build` empties dist/ once; two configs must not wipe each other's output
   target: 'node20',
   treeshake: true,

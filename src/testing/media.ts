@@ -44,7 +44,9 @@ function paddingHeader(padding: number): Uint8Array {
   return h;
 }
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
+/** Padding is all zeros and never mutated, so one buffer serves every padding chunk. */
+const ZEROS = new Uint8Array(CHUNK);
 
 /**
  * A stream of bytes `[start, end)` of the result of `total` bytes. Memory use is one chunk at
@@ -64,6 +66,11 @@ export function resultStream(total: number, start = 0, end = total): ReadableStr
           return;
         }
         const size = Math.min(CHUNK, end - pos);
+        if (pos >= headerEnd) {
+          pos += size;
+          controller.enqueue(ZEROS.subarray(0, size));
+          return;
+        }
         const chunk = new Uint8Array(size);
         // Copy whatever part of [pos, pos+size) lies in the MP4 or the box header; the rest stays 0.
         if (pos < mp4.length) chunk.set(mp4.subarray(pos, Math.min(mp4.length, pos + size)), 0);

@@ -1,4 +1,4 @@
-import { abortErrorFrom } from '../core/clock.js';
+import { abortErrorFrom, schedule } from '../core/clock.js';
 import type { ClientContext } from '../core/context.js';
 import { parseJsonText, readEnvelope } from '../core/envelope.js';
 import { nodeFs, nodeFsSync, nodePath } from '../core/node.js';
@@ -237,13 +237,10 @@ async function foreignGet(
   redirect: 'manual' | 'follow',
 ): Promise<Response> {
   const headersTimeout = new AbortController();
-  const stopTimer = new AbortController();
-  if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-    ctx.clock.sleep(timeoutMs, stopTimer.signal).then(
-      () => headersTimeout.abort(),
-      () => {},
-    );
-  }
+  const cancelTimer =
+    Number.isFinite(timeoutMs) && timeoutMs > 0
+      ? schedule(ctx.clock, timeoutMs, () => headersTimeout.abort())
+      : undefined;
   try {
     return await ctx.fetch(url.href, {
       method: 'GET',
@@ -264,7 +261,7 @@ async function foreignGet(
       cause: error,
     });
   } finally {
-    stopTimer.abort();
+    cancelTimer?.();
   }
 }
 

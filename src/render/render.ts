@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { abortErrorFrom } from '../core/clock.js';
+import { sleep } from '../core/clock.js';
 import type { ClientContext } from '../core/context.js';
 import { parseRetryAfter } from '../core/retry.js';
 import { looseNumber } from '../core/schema.js';
@@ -300,10 +300,7 @@ export class RenderJob {
     for (let polls = 0; polls < maxPolls; polls++) {
       let wait = nextWait;
       if (deadline !== undefined) wait = Math.min(wait, Math.max(0, deadline - clock.now()));
-      await clock.sleep(wait, options.signal).catch((error: unknown) => {
-        // An injected clock may reject with the bare abort reason: normalise it.
-        throw options.signal?.aborted ? abortErrorFrom(options.signal) : error;
-      });
+      await sleep(clock, wait, options.signal);
       const { status, retryAfterMs } = await this.#poll({
         signal: options.signal,
         timeout: options.timeout,

@@ -77,17 +77,9 @@ interface UserRecord {
   frozen: number;
 }
 
-interface SessionRecord {
-  sessionId: string;
-  taskId: string;
-  userId: string;
-  taskName: string;
-  language: string;
-  draft: Draft | null;
-  videoInfos: MediaFile[];
-  generatedMedia: Record<string, unknown>[];
+/** What the emulator keeps per session: the public snapshot plus its bookkeeping. */
+interface SessionRecord extends SessionSnapshot {
   editCharged: boolean;
-  turns: number;
   uploads: number;
 }
 

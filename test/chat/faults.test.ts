@@ -3,8 +3,7 @@
  * every fault through the emulator, whose request log counts the POSTs.
  */
 import { HttpResponse, http } from 'msw';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   NemoApiError,
   NemoClient,
@@ -14,18 +13,12 @@ import {
   RateLimitError,
   StreamError,
 } from '../../src/index.js';
-import { createEmulator, type FaultOptions } from '../../src/testing/index.js';
+import type { FaultOptions } from '../../src/testing/index.js';
 import { flush, ManualClock } from '../helpers/manual-clock.js';
+import { useEmulatorServer } from '../helpers/msw.js';
 import { collect } from './helpers.js';
 
-const emulator = createEmulator({ heartbeatMs: 0 });
-const server = setupServer(...emulator.handlers);
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  emulator.reset();
-  server.resetHandlers();
-});
-afterAll(() => server.close());
+const { emulator, server } = useEmulatorServer({ heartbeatMs: 0 });
 
 function runSsePosts(): number {
   return emulator.requests.filter((r) => r.method === 'POST' && r.path === '/run_sse').length;

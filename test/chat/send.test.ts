@@ -2,8 +2,7 @@
  * session.send(): silent turns and the documented disconnect recovery, through
  * the emulator (its request log proves the message is never re-sent).
  */
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type ChatEvent,
   NemoAbortError,
@@ -15,18 +14,12 @@ import {
   TurnLostError,
   TurnTimeoutError,
 } from '../../src/index.js';
-import { type AgentContext, createEmulator } from '../../src/testing/index.js';
+import type { AgentContext } from '../../src/testing/index.js';
 import { flush, ManualClock } from '../helpers/manual-clock.js';
+import { useEmulatorServer } from '../helpers/msw.js';
 import { fakeClient } from './helpers.js';
 
-const emulator = createEmulator({ heartbeatMs: 0 });
-const server = setupServer(...emulator.handlers);
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => {
-  emulator.reset();
-  server.resetHandlers();
-});
-afterAll(() => server.close());
+const { emulator } = useEmulatorServer({ heartbeatMs: 0 });
 
 function count(method: string, pathPart: string): number {
   return emulator.requests.filter((r) => r.method === method && r.path.includes(pathPart)).length;

@@ -2,16 +2,11 @@
  * The SDK's foundation against the emulator: tokens, sessions, credits, 1001 renewal — through
  * msw and over loopback HTTP. (Each layer's own tests run its workflow against the emulator.)
  */
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { NemoClient } from '../../src/index.js';
-import { createEmulator } from '../../src/testing/index.js';
+import { useEmulatorServer } from '../helpers/msw.js';
 
-const emulator = createEmulator();
-const server = setupServer(...emulator.handlers);
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => emulator.reset());
-afterAll(() => server.close());
+const { emulator } = useEmulatorServer();
 
 function client(options: ConstructorParameters<typeof NemoClient>[0] = {}) {
   return new NemoClient({ clientId: 'sdk-test', clientIdFile: false, ...options });

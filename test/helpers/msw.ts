@@ -1,5 +1,6 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createEmulator, type EmulatorOptions } from '../../src/testing/index.js';
 
 export const BASE = 'https://mega-api-prod.nemovideo.ai';
 
@@ -15,4 +16,20 @@ export function useMswServer() {
 /** A JSON response in the `{code, data}` envelope. */
 export function ok(data: unknown, init?: ResponseInit): Response {
   return Response.json({ code: 0, data }, init);
+}
+
+/**
+ * The emulator behind msw for one test file: every request must match, and the emulator's state
+ * (sessions, faults, request log) and any per-test handlers are reset after each test.
+ */
+export function useEmulatorServer(options?: EmulatorOptions) {
+  const emulator = createEmulator(options);
+  const server = setupServer(...emulator.handlers);
+  beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
+  afterEach(() => {
+    emulator.reset();
+    server.resetHandlers();
+  });
+  afterAll(() => server.close());
+  return { emulator, server };
 }

@@ -1,8 +1,7 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   DownloadError,
   decodeDraft,
@@ -14,18 +13,15 @@ import {
   type Session,
   summarizeTimeline,
 } from '../../src/index.js';
-import { createEmulator, resultMp4 } from '../../src/testing/index.js';
+import { resultMp4 } from '../../src/testing/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
+import { useEmulatorServer } from '../helpers/msw.js';
 import { drive } from './helpers.js';
 
 const clock = new ManualClock();
-const emulator = createEmulator({ clock: { now: () => clock.now() }, heartbeatMs: 0 });
-const server = setupServer(...emulator.handlers);
 const API = 'https://mega-api-prod.nemovideo.ai';
 
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterEach(() => emulator.reset());
-afterAll(() => server.close());
+const { emulator } = useEmulatorServer({ clock: { now: () => clock.now() }, heartbeatMs: 0 });
 
 let dir: string;
 beforeEach(async () => {

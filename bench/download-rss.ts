@@ -10,16 +10,19 @@
  * - `plain`: a bare `node:http` server streaming the bytes from one reused
  *   buffer, so the server is never the bottleneck.
  *
- * Figures: throughput (median of rounds; rounds alternate SDK and curl; goal
- * ratio ≥ 0.7) and the peak RSS growth of this process during the downloads,
- * over its RSS just before the first one (sampled every 5 ms; goal < 64 MB).
+ * Figures: throughput (median of rounds; each round runs the SDK and curl, in
+ * alternating order, each after a `sync`; goal ratio ≥ 0.7), the CPU each side
+ * and the server used per round (details), and the peak RSS growth of this
+ * process during the downloads, over its RSS just before the first one (sampled
+ * every 5 ms; goal < 64 MB).
  *
  *   node --expose-gc --import tsx bench/download-rss.ts
  *
- * Env: `DOWNLOAD_BENCH_MB` (default 500), `DOWNLOAD_BENCH_ROUNDS` (default 3),
+ * Env: `DOWNLOAD_BENCH_MB` (default 500), `DOWNLOAD_BENCH_ROUNDS` (default 5),
  * `DOWNLOAD_BENCH_SERVER` = `both` (default) | `emulator` | `plain`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +64,16 @@ process.stdout.write(JSON.stringify({ url: server.url, cdnUrl: server.cdnUrl }) 
 
 interface Child {
   info: { url: string; cdnUrl?: string };
+  pid: number;
   stop: () => void;
+}
+
+/** CPU ms used so far by process `pid` (`self` for this one), and by its waited-for children. */
+function cpuMs(pid: number | 'self'): { own: number; children: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const tick = 10; // USER_HZ is 100 on Linux
+  const at = (i: number) => Number(fields[i] ?? 0) * tick;
+  return { own: at(11) + at(12), children: at(13) + at(14) };
 }
 
 async function startChild(kind: 'plain' | 'emulator', size: number): Promise<Child> {
@@ -82,7 +94,11 @@ async function startChild(kind: 'plain' | 'emulator', size: number): Promise<Chi
     });
     child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
   });
-  return { info: JSON.parse(line) as Child['info'], stop: () => child.kill() };
+  return {
+    info: JSON.parse(line) as Child['info'],
+    pid: child.pid ?? 0,
+    stop: () => child.kill(),
+  };
 }
 
 /** The result URL of a real render on the emulator (session → upload → turn → render → poll). */
@@ -125,6 +141,11 @@ function curlSeconds(url: string, file: string): number {
 interface Measured {
   sdkSeconds: number[];
   curlSeconds: number[];
+  /** CPU ms per round: the downloader's own and the server's. */
+  sdkCpuMs: number[];
+  curlCpuMs: number[];
+  serverCpuMsDuringSdk: number[];
+  serverCpuMsDuringCurl: number[];
   peakGrowthMb: number;
 }
 
@@ -134,6 +155,7 @@ async function measure(
   size: number,
   rounds: number,
   dir: string,
+  serverPid: number,
 ): Promise<Measured> {
   gc();
   const base = process.memoryUsage.rss();
@@ -141,30 +163,56 @@ async function measure(
   const sampler = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 5);
-  const sdkSeconds: number[] = [];
-  const curlTimes: number[] = [];
+  const m: Omit<Measured, 'peakGrowthMb'> = {
+    sdkSeconds: [],
+    curlSeconds: [],
+    sdkCpuMs: [],
+    curlCpuMs: [],
+    serverCpuMsDuringSdk: [],
+    serverCpuMsDuringCurl: [],
+  };
+  const sdkRound = async (i: number) => {
+    const file = join(dir, `sdk-${i}.mp4`);
+    const server0 = cpuMs(serverPid).own;
+    const cpu0 = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const { bytes } = await client.download(url, file);
+    m.sdkSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
+    const cpu = process.cpuUsage(cpu0);
+    m.sdkCpuMs.push((cpu.user + cpu.system) / 1000);
+    m.serverCpuMsDuringSdk.push(cpuMs(serverPid).own - server0);
+    peak = Math.max(peak, process.memoryUsage.rss());
+    if (bytes !== size || (await stat(file)).size !== size) throw new Error('wrong size');
+    await rm(file);
+  };
+  const curlRound = async (i: number) => {
+    const file = join(dir, `curl-${i}.mp4`);
+    const server0 = cpuMs(serverPid).own;
+    const children0 = cpuMs('self').children;
+    m.curlSeconds.push(curlSeconds(url, file));
+    m.curlCpuMs.push(cpuMs('self').children - children0);
+    m.serverCpuMsDuringCurl.push(cpuMs(serverPid).own - server0);
+    await rm(file);
+  };
   try {
     for (let i = 0; i < rounds; i++) {
-      const file = join(dir, `sdk-${i}.mp4`);
-      const started = process.hrtime.bigint();
-      const { bytes } = await client.download(url, file);
-      sdkSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
-      peak = Math.max(peak, process.memoryUsage.rss());
-      if (bytes !== size || (await stat(file)).size !== size) throw new Error('wrong size');
-      await rm(file);
-      const curlFile = join(dir, `curl-${i}.mp4`);
-      curlTimes.push(curlSeconds(url, curlFile));
-      await rm(curlFile);
+      // Alternate who goes first, and start each transfer with the previous file's
+      // dirty pages written back, so neither side pays for the other's writeback.
+      const order = i % 2 === 0 ? [sdkRound, curlRound] : [curlRound, sdkRound];
+      for (const round of order) {
+        spawnSync('sync');
+        await round(i);
+      }
     }
   } finally {
     clearInterval(sampler);
   }
-  return { sdkSeconds, curlSeconds: curlTimes, peakGrowthMb: (peak - base) / MB };
+  return { ...m, peakGrowthMb: (peak - base) / MB };
 }
 
 export async function run(): Promise<BenchResult[]> {
   const sizeMb = Number(process.env.DOWNLOAD_BENCH_MB ?? 500);
-  const rounds = Number(process.env.DOWNLOAD_BENCH_ROUNDS ?? 3);
+  const rounds = Number(process.env.DOWNLOAD_BENCH_ROUNDS ?? 5);
   const which = process.env.DOWNLOAD_BENCH_SERVER ?? 'both';
   const kinds = (which === 'both' ? ['emulator', 'plain'] : [which]) as ('emulator' | 'plain')[];
   const size = sizeMb * MB;
@@ -182,7 +230,7 @@ export async function run(): Promise<BenchResult[]> {
         });
         const url =
           kind === 'emulator' ? await emulatorResultUrl(client, child.info.url) : child.info.url;
-        const m = await measure(client, url, size, rounds, dir);
+        const m = await measure(client, url, size, rounds, dir, child.pid);
         const sdkMBs = sizeMb / median(m.sdkSeconds);
         const curlMBs = sizeMb / median(m.curlSeconds);
         const from = kind === 'emulator' ? 'the emulator CDN' : 'a plain node:http server';
@@ -199,6 +247,10 @@ export async function run(): Promise<BenchResult[]> {
               url: new URL(url).origin,
               sdkSeconds: m.sdkSeconds.map((s) => round(s, 3)),
               curlSeconds: m.curlSeconds.map((s) => round(s, 3)),
+              sdkCpuMs: m.sdkCpuMs.map((v) => Math.round(v)),
+              curlCpuMs: m.curlCpuMs.map((v) => Math.round(v)),
+              serverCpuMsDuringSdk: m.serverCpuMsDuringSdk.map((v) => Math.round(v)),
+              serverCpuMsDuringCurl: m.serverCpuMsDuringCurl.map((v) => Math.round(v)),
             },
           }),
           result({

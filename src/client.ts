@@ -54,7 +54,11 @@ export interface NemoClientOptions {
   maxRetries?: number | undefined;
   /** Per-attempt request timeout in ms. Default 60 000. */
   timeout?: number | undefined;
-  /** A `fetch` implementation. Default the global one. */
+  /**
+   * A `fetch` implementation. Default the global one. When given, every request
+   * goes through it, including downloads (which otherwise use `node:http` on
+   * Node; see docs/rendering-and-downloads.md).
+   */
   fetch?: typeof fetch | undefined;
   /** A console-compatible logger. Default `console`. */
   logger?: Logger | undefined;
@@ -179,6 +183,7 @@ export class NemoClient {
       logger,
       allowInsecureHttp,
       fetch: fetchImpl,
+      customFetch: options.fetch !== undefined,
       attributionHeaders,
     };
     this.sessions = new SessionsResource(this.#ctx);
@@ -241,7 +246,9 @@ export class NemoClient {
    * under any name, on failure or abort. `Content-Length` is checked. The
    * bearer token and attribution headers are sent only to the API base URL,
    * never to another host (a CDN) and never across a redirect to one. With
-   * `renderId`, a failing URL falls back to the API's download endpoint.
+   * `renderId`, a failing URL falls back to the API's download endpoint. On
+   * Node a CDN file is fetched with `node:http(s)` (faster than `fetch`) unless
+   * a `fetch` option, a proxy/mock dispatcher or an env proxy is configured.
    *
    * @throws {DownloadError} the server failed or the body was cut or too short.
    * @throws {NemoAbortError} `signal` aborted (nothing is left on disk).

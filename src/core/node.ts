@@ -25,3 +25,12 @@ export function nodeOs(): Promise<typeof import('node:os')> {
 export function nodeUrl(): Promise<typeof import('node:url')> {
   return load('node:url');
 }
+export function nodeHttp(): Promise<typeof import('node:http')> {
+  return load('node:http');
+}
+export function nodeHttps(): Promise<typeof import('node:https')> {
+  return load('node:https');
+}
+export function nodeZlib(): Promise<typeof import('node:zlib')> {
+  return load('node:zlib');
+}

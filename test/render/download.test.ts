@@ -8,7 +8,8 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { gzipSync } from 'node:zlib';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DownloadError,
   type DownloadProgress,
@@ -93,6 +94,15 @@ beforeAll(async () => {
           'content-length': String(PAYLOAD.byteLength),
         });
         res.write(PAYLOAD.subarray(0, 512 * 1024));
+      },
+      '/renders/gzip.mp4': (res) => {
+        const body = gzipSync(PAYLOAD);
+        res.writeHead(200, {
+          'content-type': 'video/mp4',
+          'content-encoding': 'gzip',
+          'content-length': String(body.byteLength),
+        });
+        res.end(body);
       },
       '/renders/broken.mp4': (res) => {
         res.writeHead(500, { 'content-type': 'text/plain' }).end('cdn exploded');
@@ -395,4 +405,95 @@ describe('client.download()', () => {
     ).rejects.toThrow(/does not exist/);
     expect(cdnLog).toEqual([]);
   });
+});
+
+describe('client.download() transports', () => {
+  const DISPATCHER = Symbol.for('undici.globalDispatcher.1');
+  const globals = globalThis as unknown as Record<symbol, unknown>;
+
+  it('on Node, fetches a CDN file with node:http, not fetch', async () => {
+    const spy = vi.spyOn(globalThis, 'fetch');
+    try {
+      const target = join(dir, 'node-http.mp4');
+      await client().download(`${cdn.url}/renders/ok.mp4`, target);
+      expectPayload(await readFile(target));
+      expect(spy).not.toHaveBeenCalled();
+      expectNoCredentials(cdnLog);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it('decodes a compressed body like fetch does (node:http path)', async () => {
+    const target = join(dir, 'gzip.mp4');
+    const result = await client().download(`${cdn.url}/renders/gzip.mp4`, target);
+    expect(result.bytes).toBe(PAYLOAD.byteLength);
+    expectPayload(await readFile(target));
+    expect(cdnLog[0]?.headers['accept-encoding']).toBe('identity');
+  });
+
+  it('goes through a user fetch when one is given', async () => {
+    const seen: string[] = [];
+    const userFetch: typeof fetch = (input, init) => {
+      seen.push(String(input));
+      return fetch(input, init);
+    };
+    const target = join(dir, 'user-fetch.mp4');
+    await client({ fetch: userFetch }).download(`${cdn.url}/renders/ok.mp4`, target);
+    expectPayload(await readFile(target));
+    expect(seen).toEqual([`${cdn.url}/renders/ok.mp4`]);
+    expectNoCredentials(cdnLog);
+  });
+
+  it('uses fetch when a proxy or mock dispatcher is installed for it', async () => {
+    const previous = globals[DISPATCHER];
+    class ProxyAgent {}
+    globals[DISPATCHER] = new ProxyAgent();
+    const spy = vi
+      .spyOn(globalThis, 'fetch')
+      .mockImplementation(async () => new Response(PAYLOAD, { status: 200 }));
+    try {
+      const target = join(dir, 'proxied.mp4');
+      await client().download(`${cdn.url}/renders/ok.mp4`, target);
+      expectPayload(await readFile(target));
+      expect(spy).toHaveBeenCalledTimes(1);
+      expect(cdnLog).toEqual([]); // the (mocked) proxy answered, not the CDN directly
+    } finally {
+      spy.mockRestore();
+      globals[DISPATCHER] = previous;
+    }
+  });
+
+  for (const via of ['node:http', 'a user fetch'] as const) {
+    const options =
+      via === 'node:http' ? {} : { fetch: (...a: Parameters<typeof fetch>) => fetch(...a) };
+
+    it(`through ${via}: a cut connection leaves no file and a typed error`, async () => {
+      const target = join(dir, 'cut.mp4');
+      await expect(
+        client(options).download(`${cdn.url}/renders/cut.mp4`, target),
+      ).rejects.toBeInstanceOf(DownloadError);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it(`through ${via}: a body without Content-Length is written whole, in order`, async () => {
+      const target = join(dir, 'chunked.mp4');
+      const result = await client(options).download(`${cdn.url}/renders/chunked.mp4`, target);
+      expect(result.bytes).toBe(PAYLOAD.byteLength);
+      expectPayload(await readFile(target));
+    });
+
+    it(`through ${via}: an abort mid-body stops and leaves nothing`, async () => {
+      const controller = new AbortController();
+      const target = join(dir, 'aborted.mp4');
+      const pending = client(options).download(`${cdn.url}/renders/stall.mp4`, target, {
+        signal: controller.signal,
+        onProgress: (p) => {
+          if (p.bytes > 0) controller.abort();
+        },
+      });
+      await expect(pending).rejects.toBeInstanceOf(NemoAbortError);
+      expect(await readdir(dir)).toEqual([]);
+    });
+  }
 });

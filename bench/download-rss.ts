@@ -19,7 +19,8 @@
  *   node --expose-gc --import tsx bench/download-rss.ts
  *
  * Env: `DOWNLOAD_BENCH_MB` (default 500), `DOWNLOAD_BENCH_ROUNDS` (default 5),
- * `DOWNLOAD_BENCH_SERVER` = `both` (default) | `emulator` | `plain`.
+ * `DOWNLOAD_BENCH_SERVER` = `all` (default) | `emulator` | `plain` | `emulator-app`
+ * (the emulator again, with this process holding an application-sized heap).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -61,6 +62,22 @@ const emulator = createEmulator({ resultSizeBytes: Number(process.argv[1]), rend
 const server = await emulator.listen({ port: 0 });
 process.stdout.write(JSON.stringify({ url: server.url, cdnUrl: server.cdnUrl }) + '\\n');
 `;
+
+type Kind = 'emulator' | 'plain' | 'emulator-app';
+
+/**
+ * The heap an application brings. In a bare script (a V8 old generation of
+ * 8–12 MB) V8 keeps incremental marking running through a long download, since
+ * every 64 KB socket read allocates a fresh buffer: about a quarter of the main
+ * thread goes to GC. An application's larger heap gives V8 more room, and
+ * the same download costs a fraction of the CPU. Both cases are measured.
+ */
+const APP_HEAP_MB = 40;
+
+function applicationHeap(mb: number): unknown[] {
+  // ~135 bytes per record (object, string, array), like parsed JSON.
+  return Array.from({ length: mb * 7_500 }, (_, i) => ({ id: i, name: `item-${i}`, tags: [i] }));
+}
 
 interface Child {
   info: { url: string; cdnUrl?: string };
@@ -141,8 +158,9 @@ function curlSeconds(url: string, file: string): number {
 interface Measured {
   sdkSeconds: number[];
   curlSeconds: number[];
-  /** CPU ms per round: the downloader's own and the server's. */
-  sdkCpuMs: number[];
+  /** CPU ms per round: the downloader's own (user + system) and the server's. */
+  sdkUserMs: number[];
+  sdkSystemMs: number[];
   curlCpuMs: number[];
   serverCpuMsDuringSdk: number[];
   serverCpuMsDuringCurl: number[];
@@ -166,7 +184,8 @@ async function measure(
   const m: Omit<Measured, 'peakGrowthMb'> = {
     sdkSeconds: [],
     curlSeconds: [],
-    sdkCpuMs: [],
+    sdkUserMs: [],
+    sdkSystemMs: [],
     curlCpuMs: [],
     serverCpuMsDuringSdk: [],
     serverCpuMsDuringCurl: [],
@@ -179,7 +198,8 @@ async function measure(
     const { bytes } = await client.download(url, file);
     m.sdkSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
     const cpu = process.cpuUsage(cpu0);
-    m.sdkCpuMs.push((cpu.user + cpu.system) / 1000);
+    m.sdkUserMs.push(cpu.user / 1000);
+    m.sdkSystemMs.push(cpu.system / 1000);
     m.serverCpuMsDuringSdk.push(cpuMs(serverPid).own - server0);
     peak = Math.max(peak, process.memoryUsage.rss());
     if (bytes !== size || (await stat(file)).size !== size) throw new Error('wrong size');
@@ -213,31 +233,37 @@ async function measure(
 export async function run(): Promise<BenchResult[]> {
   const sizeMb = Number(process.env.DOWNLOAD_BENCH_MB ?? 500);
   const rounds = Number(process.env.DOWNLOAD_BENCH_ROUNDS ?? 5);
-  const which = process.env.DOWNLOAD_BENCH_SERVER ?? 'both';
-  const kinds = (which === 'both' ? ['emulator', 'plain'] : [which]) as ('emulator' | 'plain')[];
+  const which = process.env.DOWNLOAD_BENCH_SERVER ?? 'all';
+  const kinds = (which === 'all' ? ['emulator', 'plain', 'emulator-app'] : [which]) as Kind[];
   const size = sizeMb * MB;
   const dir = await mkdtemp(join(tmpdir(), 'nemo-bench-dl-'));
   const results: BenchResult[] = [];
   try {
     for (const kind of kinds) {
-      const child = await startChild(kind, size);
+      const emulator = kind !== 'plain';
+      const child = await startChild(emulator ? 'emulator' : 'plain', size);
+      let ballast: unknown[] | undefined;
       try {
         const client = new NemoClient({
-          baseUrl: kind === 'emulator' ? child.info.url : 'http://127.0.0.1:9',
-          ...(kind === 'emulator' ? { clientId: 'bench-download' } : { token: 'nmv_usr_bench' }),
+          baseUrl: emulator ? child.info.url : 'http://127.0.0.1:9',
+          ...(emulator ? { clientId: `bench-download-${kind}` } : { token: 'nmv_usr_bench' }),
           clientIdFile: false,
           logLevel: 'off',
         });
-        const url =
-          kind === 'emulator' ? await emulatorResultUrl(client, child.info.url) : child.info.url;
+        const url = emulator ? await emulatorResultUrl(client, child.info.url) : child.info.url;
+        if (kind === 'emulator-app') ballast = applicationHeap(APP_HEAP_MB);
         const m = await measure(client, url, size, rounds, dir, child.pid);
         const sdkMBs = sizeMb / median(m.sdkSeconds);
         const curlMBs = sizeMb / median(m.curlSeconds);
-        const from = kind === 'emulator' ? 'the emulator CDN' : 'a plain node:http server';
+        const from = emulator ? 'the emulator CDN' : 'a plain node:http server';
+        const where =
+          kind === 'emulator-app'
+            ? `, in a process holding a ${APP_HEAP_MB} MB application heap`
+            : ', in a bare script';
         results.push(
           result({
             id: `download-throughput-${kind}`,
-            title: `Download ${sizeMb} MB from ${from} (loopback)`,
+            title: `Download ${sizeMb} MB from ${from} (loopback${where})`,
             unit: 'MB/s',
             sdk: round(sdkMBs, 1),
             baseline: round(curlMBs, 1),
@@ -247,12 +273,16 @@ export async function run(): Promise<BenchResult[]> {
               url: new URL(url).origin,
               sdkSeconds: m.sdkSeconds.map((s) => round(s, 3)),
               curlSeconds: m.curlSeconds.map((s) => round(s, 3)),
-              sdkCpuMs: m.sdkCpuMs.map((v) => Math.round(v)),
+              sdkUserMs: m.sdkUserMs.map((v) => Math.round(v)),
+              sdkSystemMs: m.sdkSystemMs.map((v) => Math.round(v)),
               curlCpuMs: m.curlCpuMs.map((v) => Math.round(v)),
               serverCpuMsDuringSdk: m.serverCpuMsDuringSdk.map((v) => Math.round(v)),
               serverCpuMsDuringCurl: m.serverCpuMsDuringCurl.map((v) => Math.round(v)),
             },
           }),
+        );
+        if (kind === 'emulator-app') continue; // its RSS includes the ballast
+        results.push(
           result({
             id: `download-rss-${kind}`,
             title: `Peak RSS growth downloading ${sizeMb} MB from ${from} (${rounds}×)`,
@@ -265,6 +295,7 @@ export async function run(): Promise<BenchResult[]> {
         );
       } finally {
         child.stop();
+        if (ballast) ballast.length = 0;
       }
     }
   } finally {

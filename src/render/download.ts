@@ -1,7 +1,7 @@
 import { abortErrorFrom, schedule } from '../core/clock.js';
 import type { ClientContext } from '../core/context.js';
 import { parseJsonText, readEnvelope } from '../core/envelope.js';
-import { nodeFs, nodePath } from '../core/node.js';
+import { nodeFs, nodeFsSync, nodePath } from '../core/node.js';
 import {
   type BodyReader,
   canUseNodeHttp,
@@ -18,6 +18,7 @@ import {
   NemoConnectionError,
   NemoTimeoutError,
 } from '../errors/errors.js';
+import { type FileWriter, openFileWriter } from './file-writer.js';
 
 /** Download progress. `percent` only moves forward and ends at 100. */
 export interface DownloadProgress {
@@ -275,21 +276,12 @@ async function foreignGet(
   }
 }
 
-/**
- * Bytes gathered before one `writev` to the download file. Node pays per write
- * (a libuv thread round trip, callbacks, and on small heaps a V8 marking cycle
- * kept busy by every event-loop turn), so a few large writes cost far less CPU
- * than one per network chunk: 8 MiB measured fastest on loopback
- * (docs/performance.md). Memory stays bounded at two batches: one being
- * written, one filling.
- */
-const FILE_WRITE_BATCH_BYTES = 1024 * 1024;
-
 async function fileSink(target: string): Promise<Sink> {
+  let fs: typeof import('node:fs');
   let fsp: typeof import('node:fs/promises');
   let path: typeof import('node:path');
   try {
-    [fsp, path] = await Promise.all([nodeFs(), nodePath()]);
+    [fs, fsp, path] = await Promise.all([nodeFsSync(), nodeFs(), nodePath()]);
   } catch (error) {
     throw new NemoConfigError(
       'Downloading to a file path needs Node.js; in a browser pass a WritableStream as the target.',
@@ -312,86 +304,33 @@ async function fileSink(target: string): Promise<Sink> {
     );
   }
 
-  let file: import('node:fs/promises').FileHandle | undefined;
-  let batch: Uint8Array[] = [];
-  let batchBytes = 0;
-  /** The write in flight; it never rejects (a failure lands in `failure`). */
-  let writing: Promise<void> | undefined;
-  let failure: unknown;
-
-  /** Write all of `chunks`, continuing after a short write (a full disk reports ENOSPC on the next one). */
-  const writeAll = async (handle: import('node:fs/promises').FileHandle, chunks: Uint8Array[]) => {
-    let pending = chunks;
-    for (;;) {
-      const { bytesWritten } = await handle.writev(pending);
-      let skip = bytesWritten;
-      let i = 0;
-      while (i < pending.length && skip >= (pending[i]?.byteLength ?? 0)) {
-        skip -= pending[i]?.byteLength ?? 0;
-        i++;
-      }
-      if (i >= pending.length) return;
-      const rest = pending.slice(i);
-      if (skip > 0 && rest[0]) rest[0] = rest[0].subarray(skip);
-      pending = rest;
-    }
-  };
-  /** Start writing the gathered batch, after the previous write finished. */
-  const flush = async () => {
-    if (writing) await writing;
-    if (failure) throw failure;
-    const handle = file;
-    if (!handle) throw new DownloadError('The download file is closed.');
-    if (batchBytes === 0) return;
-    const chunks = batch;
-    batch = [];
-    batchBytes = 0;
-    writing = writeAll(handle, chunks).then(
-      () => {
-        writing = undefined;
-      },
-      (error: unknown) => {
-        writing = undefined;
-        failure ??= error;
-      },
-    );
-  };
-  const open = async () => {
-    file = await fsp.open(tempPath, 'w');
-  };
+  let writer: FileWriter | undefined = await openFileWriter(fs, tempPath);
   const destroy = async () => {
-    const handle = file;
-    file = undefined;
-    batch = [];
-    batchBytes = 0;
-    if (writing) await writing;
-    await handle?.close().catch(() => {});
+    const open = writer;
+    writer = undefined;
+    await open?.destroy();
     await fsp.rm(tempPath, { force: true });
   };
-  await open();
   return {
     write(chunk) {
-      if (failure) return Promise.reject(failure);
-      if (!file) return Promise.reject(new DownloadError('The download file is closed.'));
-      batch.push(chunk);
-      batchBytes += chunk.byteLength;
-      // Backpressure: the caller waits only when a full batch meets a write still in flight.
-      return batchBytes >= FILE_WRITE_BATCH_BYTES ? flush() : undefined;
+      if (!writer) return Promise.reject(new DownloadError('The download file is closed.'));
+      return writer.write(chunk);
     },
     canRestart: () => true,
     async restart() {
       await destroy();
-      failure = undefined;
-      await open();
+      writer = await openFileWriter(fs, tempPath);
     },
     async commit() {
-      const handle = file;
-      if (!handle) throw new DownloadError('The download file is closed.');
-      await flush();
-      if (writing) await writing;
-      if (failure) throw failure;
-      file = undefined;
-      await handle.close();
+      const open = writer;
+      if (!open) throw new DownloadError('The download file is closed.');
+      writer = undefined;
+      try {
+        await open.finish();
+      } catch (error) {
+        writer = open; // so discard() removes the temporary file
+        throw error;
+      }
       await fsp.rename(tempPath, finalPath);
       return finalPath;
     },

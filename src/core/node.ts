@@ -34,3 +34,6 @@ export function nodeHttps(): Promise<typeof import('node:https')> {
 export function nodeZlib(): Promise<typeof import('node:zlib')> {
   return load('node:zlib');
 }
+export function nodeStream(): Promise<typeof import('node:stream')> {
+  return load('node:stream');
+}

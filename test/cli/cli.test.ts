@@ -421,7 +421,7 @@ describe('Ctrl-C', () => {
       home: dir.path,
     });
     await cli.waitFor('› Downloading');
-    // A quarter of the bytes has arrived (the file sink holds them until a batch fills).
+    // A quarter of the bytes has arrived (written to the temporary file as they come).
     await cli.waitFor('download: 25%');
     expect(readdirSync(out).some((f) => f.endsWith('.part'))).toBe(true);
     cli.child.kill('SIGINT');

@@ -8,7 +8,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   DownloadError,
@@ -68,6 +68,9 @@ function sendAll(res: ServerResponse, withLength = true) {
   res.end();
 }
 
+/** The socket of the last `/renders/corrupt-gzip.mp4` response, to see the client release it. */
+let corruptSocketClosed: Promise<void> | undefined;
+
 const apiLog: Seen[] = [];
 const cdnLog: Seen[] = [];
 let api: Awaited<ReturnType<typeof listen>>;
@@ -103,6 +106,32 @@ beforeAll(async () => {
           'content-length': String(body.byteLength),
         });
         res.end(body);
+      },
+      '/renders/gzip-br.mp4': (res) => {
+        // "gzip, br": gzip applied first, then br; the client undoes br first.
+        const body = brotliCompressSync(gzipSync(PAYLOAD));
+        res.writeHead(200, {
+          'content-type': 'video/mp4',
+          'content-encoding': 'gzip, br',
+          'content-length': String(body.byteLength),
+        });
+        res.end(body);
+      },
+      '/renders/zstd.mp4': (res) => {
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-encoding': 'zstd' });
+        res.end(PAYLOAD.subarray(0, 1000));
+      },
+      '/renders/reset-gzip.mp4': (res) => {
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-encoding': 'gzip' });
+        res.flushHeaders();
+        setImmediate(() => res.socket?.destroy());
+      },
+      '/renders/corrupt-gzip.mp4': (res) => {
+        // Not gzip at all, and the connection stays open: only the client can end it.
+        res.writeHead(200, { 'content-type': 'video/mp4', 'content-encoding': 'gzip' });
+        const socket = res.socket;
+        corruptSocketClosed = new Promise((resolve) => socket?.once('close', () => resolve()));
+        res.write(PAYLOAD.subarray(0, 64 * 1024));
       },
       '/renders/broken.mp4': (res) => {
         res.writeHead(500, { 'content-type': 'text/plain' }).end('cdn exploded');
@@ -430,6 +459,38 @@ describe('client.download() transports', () => {
     expect(result.bytes).toBe(PAYLOAD.byteLength);
     expectPayload(await readFile(target));
     expect(cdnLog[0]?.headers['accept-encoding']).toBe('identity');
+  });
+
+  it('undoes a list of encodings in reverse order ("gzip, br")', async () => {
+    const target = join(dir, 'gzip-br.mp4');
+    await client().download(`${cdn.url}/renders/gzip-br.mp4`, target);
+    expectPayload(await readFile(target));
+  });
+
+  it('refuses an encoding it cannot undo instead of writing encoded bytes', async () => {
+    const target = join(dir, 'zstd.mp4');
+    await expect(client().download(`${cdn.url}/renders/zstd.mp4`, target)).rejects.toThrow(
+      /Content-Encoding "zstd"/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('fails at once when a compressed response is reset right after its headers', async () => {
+    const target = join(dir, 'reset.mp4');
+    // No idle watchdog: only the reset itself can end this download.
+    await expect(
+      client().download(`${cdn.url}/renders/reset-gzip.mp4`, target, { idleTimeout: 0 }),
+    ).rejects.toBeInstanceOf(DownloadError);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('releases the connection when a compressed body cannot be decoded', async () => {
+    const target = join(dir, 'corrupt.mp4');
+    await expect(
+      client().download(`${cdn.url}/renders/corrupt-gzip.mp4`, target),
+    ).rejects.toBeInstanceOf(DownloadError);
+    await corruptSocketClosed; // hangs (test timeout) if the client kept the socket open
+    expect(await readdir(dir)).toEqual([]);
   });
 
   it('goes through a user fetch when one is given', async () => {

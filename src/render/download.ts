@@ -61,6 +61,17 @@ export type DownloadTarget = string | WritableStream<Uint8Array>;
 
 const MAX_REDIRECTS = 5;
 
+/**
+ * Asked of every download: the file as it is. A compressed answer would make
+ * `Content-Length` count encoded bytes, so a body cut short could pass
+ * unnoticed once decoded (fetch decodes leniently). Browsers drop the
+ * `accept-encoding` header themselves.
+ */
+const DOWNLOAD_HEADERS: Readonly<Record<string, string>> = {
+  accept: '*/*',
+  'accept-encoding': 'identity',
+};
+
 /** A sink the body is written into: a temp file (renamed at the end) or the caller's stream. */
 interface Sink {
   write(chunk: Uint8Array): Promise<void> | undefined;
@@ -145,7 +156,7 @@ async function open(
       const api = await ctx.transport.stream({
         method: 'GET',
         path: apiPath,
-        headers: { accept: '*/*' },
+        headers: DOWNLOAD_HEADERS,
         redirect: 'manual',
         replay: 'safe',
         signal,
@@ -256,7 +267,12 @@ async function foreignGet(
   try {
     if (canUseNodeHttp(ctx)) return await nodeGet(url, combined);
     return fromWebResponse(
-      await ctx.fetch(url.href, { method: 'GET', redirect, signal: combined }),
+      await ctx.fetch(url.href, {
+        method: 'GET',
+        headers: DOWNLOAD_HEADERS,
+        redirect,
+        signal: combined,
+      }),
     );
   } catch (error) {
     if (signal.aborted) throw abortErrorFrom(signal);

@@ -292,6 +292,7 @@ describe('client.download()', () => {
       expect(result.url).toBe(`${api.url}/api/render/proxy/render_1/download`);
       expectPayload(await readFile(target));
       expect(apiLog.map((s) => s.headers.authorization)).toEqual([`Bearer ${TOKEN}`]);
+      expect(apiLog[0]?.headers['accept-encoding']).toBe('identity');
       const percents = events.map((e) => e.percent ?? -1);
       expect(percents).toEqual([...percents].sort((a, b) => a - b));
       expect(events.at(-1)?.percent).toBe(100);
@@ -503,6 +504,7 @@ describe('client.download() transports', () => {
     await client({ fetch: userFetch }).download(`${cdn.url}/renders/ok.mp4`, target);
     expectPayload(await readFile(target));
     expect(seen).toEqual([`${cdn.url}/renders/ok.mp4`]);
+    expect(cdnLog[0]?.headers['accept-encoding']).toBe('identity');
     expectNoCredentials(cdnLog);
   });
 

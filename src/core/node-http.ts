@@ -97,11 +97,10 @@ function readerOf(stream: AsyncIterable<Uint8Array> & { destroy(error?: Error): 
   const iterator = stream[Symbol.asyncIterator]();
   let cancelled = false;
   return {
-    read: async (): Promise<BodyRead> => {
-      if (cancelled) return { done: true };
-      const next = await iterator.next();
-      return next.done ? { done: true } : { done: false, value: next.value };
-    },
+    // The iterator's results already have the reader's shape: hand them on as they are
+    // (this runs once per network chunk).
+    read: (): Promise<BodyRead> =>
+      cancelled ? Promise.resolve({ done: true }) : (iterator.next() as Promise<BodyRead>),
     cancel: async (reason?: unknown) => {
       if (cancelled) return;
       cancelled = true;
@@ -195,19 +194,13 @@ export async function nodeGet(url: URL, signal: AbortSignal): Promise<FetchedRes
     body,
     text: async () => {
       const reading = body();
-      const parts: Uint8Array[] = [];
-      for (;;) {
-        const next = reading ? await reading.read() : { done: true as const };
-        if (next.done) break;
-        parts.push(next.value);
+      if (!reading) return '';
+      const decoder = new TextDecoder();
+      let text = '';
+      for (let next = await reading.read(); !next.done; next = await reading.read()) {
+        text += decoder.decode(next.value, { stream: true });
       }
-      const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-      let offset = 0;
-      for (const part of parts) {
-        bytes.set(part, offset);
-        offset += part.byteLength;
-      }
-      return new TextDecoder().decode(bytes);
+      return text + decoder.decode();
     },
     discard: async () => {
       res.destroy();

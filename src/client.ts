@@ -1,30 +1,30 @@
-import { ClientIdSource } from './auth/client-id.js';
+import { ClientIdSource } from './core/auth/client-id.js';
 import {
   type AnonymousGrant,
   Credentials,
   type TokenOption,
   type TokenSourceKind,
-} from './auth/credentials.js';
-import { MemoryTokenStore, type TokenStore } from './auth/token-store.js';
+} from './core/auth/credentials.js';
+import { MemoryTokenStore, type TokenStore } from './core/auth/token-store.js';
 import { type BackendOverrides, type BackendProfile, resolveBackend } from './core/backend.js';
-import { type Clock, systemClock } from './core/clock.js';
 import type { ClientContext } from './core/context.js';
 import { readEnv } from './core/env.js';
 import { LevelLogger, type Logger, type LogLevel, resolveLogLevel } from './core/logger.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './core/retry.js';
 import { raceSignal } from './core/signal.js';
+import { type Clock, systemClock } from './core/timers.js';
 import { Transport } from './core/transport.js';
 import { assertCredentialsAllowed } from './core/url.js';
-import { CreditsResource } from './credits/credits.js';
+import { VERSION } from './core/version.js';
 import { NemoConfigError } from './errors/errors.js';
+import { CreditsResource } from './resources/credits/credits.js';
 import {
   type DownloadOptions,
   type DownloadResult,
   type DownloadTarget,
   download,
-} from './render/download.js';
-import { SessionsResource } from './session/sessions.js';
-import { VERSION } from './version.js';
+} from './resources/downloads/download.js';
+import { SessionsResource } from './resources/sessions/sessions.js';
 
 /** Values of the three attribution headers (`X-Skill-Source`, `-Version`, `-Platform`). */
 export interface Attribution {

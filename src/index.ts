@@ -4,14 +4,30 @@
  * @packageDocumentation
  */
 
+// ── client and transport ──
+export { type Attribution, NemoClient, type NemoClientOptions } from './client.js';
 // ── auth ──
-export type { AnonymousGrant, TokenOption, TokenSourceKind } from './auth/credentials.js';
+export type { AnonymousGrant, TokenOption, TokenSourceKind } from './core/auth/credentials.js';
 export {
   FileTokenStore,
   MemoryTokenStore,
   type StoredToken,
   type TokenStore,
-} from './auth/token-store.js';
+} from './core/auth/token-store.js';
+export {
+  type BackendOverrides,
+  type BackendPaths,
+  type BackendProfile,
+  DEFAULT_BACKEND,
+} from './core/backend.js';
+export type { Logger, LogLevel } from './core/logger.js';
+export type { RetryTiming } from './core/retry.js';
+export { type Clock, systemClock } from './core/timers.js';
+export type { RequestOptions } from './core/transport.js';
+export { VERSION } from './core/version.js';
+// ── errors ──
+export * from './errors/errors.js';
+export { ErrorCode } from './errors/from-response.js';
 // ── chat (src/chat) ──
 export {
   type ChatEvent,
@@ -38,24 +54,9 @@ export {
   type TurnResult,
   translateReply,
   type UnknownEvent,
-} from './chat/index.js';
-// ── client and transport ──
-export { type Attribution, NemoClient, type NemoClientOptions } from './client.js';
-export {
-  type BackendOverrides,
-  type BackendPaths,
-  type BackendProfile,
-  DEFAULT_BACKEND,
-} from './core/backend.js';
-export { type Clock, systemClock } from './core/clock.js';
-export type { Logger, LogLevel } from './core/logger.js';
-export type { RetryTiming } from './core/retry.js';
-export type { RequestOptions } from './core/transport.js';
+} from './resources/chat/index.js';
 // ── credits ──
-export type { CreditBalance, CreditsResource } from './credits/credits.js';
-// ── errors ──
-export * from './errors/errors.js';
-export { ErrorCode } from './errors/from-response.js';
+export type { CreditBalance, CreditsResource } from './resources/credits/credits.js';
 // ── render (src/render) ──
 export {
   type DownloadOptions,
@@ -72,10 +73,10 @@ export {
   type RenderStatus,
   type RenderStatusValue,
   type RenderWaitOptions,
-} from './render/index.js';
-export { Session, type SessionInfo } from './session/session.js';
+} from './resources/renders/index.js';
+export { Session, type SessionInfo } from './resources/sessions/session.js';
 // ── sessions ──
-export type { CreateSessionOptions, SessionsResource } from './session/sessions.js';
+export type { CreateSessionOptions, SessionsResource } from './resources/sessions/sessions.js';
 // ── state (src/state) ──
 export {
   type CanvasConfig,
@@ -99,7 +100,7 @@ export {
   type TrackKind,
   timelineEndMs,
   type VideoInfo,
-} from './state/index.js';
+} from './resources/state/index.js';
 // ── upload (src/upload) ──
 export {
   type ByteStream,
@@ -115,5 +116,4 @@ export {
   type UploadProgress,
   type UploadResult,
   type UploadSource,
-} from './upload/index.js';
-export { VERSION } from './version.js';
+} from './resources/uploads/index.js';

@@ -1,7 +1,7 @@
-import type { Credentials } from '../auth/credentials.js';
+import type { Credentials } from './auth/credentials.js';
 import type { BackendProfile } from './backend.js';
-import type { Clock } from './clock.js';
 import type { LevelLogger } from './logger.js';
+import type { Clock } from './timers.js';
 import type { Transport } from './transport.js';
 
 /**

@@ -1,5 +1,5 @@
+import { redact, redactValue } from '../errors/redact.js';
 import { readEnv } from './env.js';
-import { redact, redactValue } from './redact.js';
 
 /** Log levels, from silent to chatty. */
 export type LogLevel = 'off' | 'error' | 'warn' | 'info' | 'debug';

@@ -1,4 +1,4 @@
-import { abortErrorFrom } from './clock.js';
+import { abortErrorFrom } from './timers.js';
 
 /** Throw the SDK's abort error if `signal` has already aborted. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {

@@ -6,14 +6,14 @@ import {
   NemoTimeoutError,
 } from '../errors/errors.js';
 import { type ApiFailure, ErrorCode, errorFromFailure } from '../errors/from-response.js';
+import { registerSecret } from '../errors/redact.js';
 import type { BackendProfile } from './backend.js';
-import { abortErrorFrom, type Clock, schedule, sleep } from './clock.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
-import { registerSecret } from './redact.js';
 import { backoffDelay, parseRetryAfter, type RetryTiming } from './retry.js';
 import { decodeWith, type Schema } from './schema.js';
 import { anySignal, throwIfAborted } from './signal.js';
+import { abortErrorFrom, type Clock, schedule, sleep } from './timers.js';
 import { assertCredentialsAllowed, joinUrl } from './url.js';
 
 /**

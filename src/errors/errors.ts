@@ -1,4 +1,4 @@
-import { redact, redactValue } from '../core/redact.js';
+import { redact, redactValue } from './redact.js';
 
 /** Marks our errors so {@link isNemoError} works across two copies of the package. */
 const NEMO_ERROR_BRAND = Symbol.for('nemovideo.error');

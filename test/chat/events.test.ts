@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { type ChatEvent, StreamError } from '../../src/index.js';
 import {
   adkEventSchema,
   adkFunctionCallSchema,
@@ -16,8 +17,7 @@ import {
   typedTextSchema,
   typedToolCallSchema,
   typedToolResultSchema,
-} from '../../src/chat/events.js';
-import { type ChatEvent, StreamError } from '../../src/index.js';
+} from '../../src/resources/chat/events.js';
 import { adk, collect, data, fakeClient, sseResponse, strip } from './helpers.js';
 
 /** Chat once over a body made of `chunks`. */

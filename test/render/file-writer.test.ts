@@ -4,7 +4,7 @@ import {
   MAX_WRITES_IN_FLIGHT,
   openFileWriter,
   WRITE_PIECE_BYTES,
-} from '../../src/render/file-writer.js';
+} from '../../src/resources/downloads/file-writer.js';
 
 type Callback = (error: NodeJS.ErrnoException | null, written: number) => void;
 

@@ -2,9 +2,9 @@ import busboy from 'busboy';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_BACKEND } from '../../src/core/backend.js';
-import { MultipartPlan } from '../../src/upload/body.js';
-import { escapeQuoted } from '../../src/upload/multipart.js';
-import { prepareSources } from '../../src/upload/sources.js';
+import { MultipartPlan } from '../../src/resources/uploads/body.js';
+import { escapeQuoted } from '../../src/resources/uploads/multipart.js';
+import { prepareSources } from '../../src/resources/uploads/sources.js';
 
 const BOUNDARY = '----nemovideo-0123456789abcdef01234567';
 

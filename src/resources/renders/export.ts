@@ -1,8 +1,8 @@
-import type { ClientContext } from '../core/context.js';
+import type { ClientContext } from '../../core/context.js';
+import { type DownloadTarget, download } from '../downloads/download.js';
 import { encodeDraft } from '../state/draft.js';
 import { readState } from '../state/state.js';
 import { isExportReady } from '../state/summary.js';
-import { type DownloadTarget, download } from './download.js';
 import {
   notReady,
   type RenderOutput,

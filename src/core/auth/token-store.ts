@@ -1,5 +1,5 @@
-import { nodeFs, nodePath } from '../core/node.js';
-import { NemoConfigError } from '../errors/errors.js';
+import { NemoConfigError } from '../../errors/errors.js';
+import { nodeFs, nodePath } from '../node.js';
 
 /** An anonymous token as kept between runs. Times are epoch milliseconds. */
 export interface StoredToken {

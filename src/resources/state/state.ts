@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import type { ClientContext } from '../core/context.js';
-import { decodeWith, idString } from '../core/schema.js';
-import type { RequestOptions } from '../core/transport.js';
-import { NemoResponseValidationError } from '../errors/errors.js';
+import type { ClientContext } from '../../core/context.js';
+import { decodeWith, idString } from '../../core/schema.js';
+import type { RequestOptions } from '../../core/transport.js';
+import { NemoResponseValidationError } from '../../errors/errors.js';
 import { decodeDraft, type Timeline } from './draft.js';
 
 /** A media file the session knows about (`video_infos[]`). Keys beyond these stay in `raw`. */

@@ -2,7 +2,7 @@
  * Routing a user's request before anything is sent, and translating the
  * backend's GUI wording into API actions (protocol §2.3). Pure functions.
  */
-import { DEFAULT_BACKEND } from '../core/backend.js';
+import { DEFAULT_BACKEND } from '../../core/backend.js';
 
 /** Where a user request goes: a workflow of the SDK, or a chat message. */
 export type Intent = 'export' | 'credits' | 'state' | 'upload' | 'chat';

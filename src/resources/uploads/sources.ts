@@ -1,12 +1,12 @@
-import type { BackendProfile } from '../core/backend.js';
-import { nodeFs, nodeFsSync, nodePath, nodeUrl } from '../core/node.js';
+import type { BackendProfile } from '../../core/backend.js';
+import { nodeFs, nodeFsSync, nodePath, nodeUrl } from '../../core/node.js';
 import {
   FileTooLargeError,
   NemoConfigError,
   UnsupportedFileTypeError,
   UploadError,
-} from '../errors/errors.js';
-import { ErrorCode, formatBytes } from '../errors/from-response.js';
+} from '../../errors/errors.js';
+import { ErrorCode, formatBytes } from '../../errors/from-response.js';
 import { contentTypeFor, extensionOf } from './content-type.js';
 
 /**

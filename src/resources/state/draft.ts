@@ -1,4 +1,4 @@
-import { NemoResponseValidationError } from '../errors/errors.js';
+import { NemoResponseValidationError } from '../../errors/errors.js';
 
 /**
  * The draft (timeline) decoder and encoder.

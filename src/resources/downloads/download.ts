@@ -1,15 +1,15 @@
-import { abortErrorFrom, schedule } from '../core/clock.js';
-import type { ClientContext } from '../core/context.js';
-import { parseJsonText, readEnvelope } from '../core/envelope.js';
-import { nodeFs, nodeFsSync, nodePath } from '../core/node.js';
+import type { ClientContext } from '../../core/context.js';
+import { parseJsonText, readEnvelope } from '../../core/envelope.js';
+import { nodeFs, nodeFsSync, nodePath } from '../../core/node.js';
 import {
   type BodyReader,
   canUseNodeHttp,
   type FetchedResponse,
   fromWebResponse,
   nodeGet,
-} from '../core/node-http.js';
-import { anySignal, throwIfAborted } from '../core/signal.js';
+} from '../../core/node-http.js';
+import { anySignal, throwIfAborted } from '../../core/signal.js';
+import { abortErrorFrom, schedule } from '../../core/timers.js';
 import {
   DownloadError,
   isNemoError,
@@ -17,7 +17,7 @@ import {
   NemoConfigError,
   NemoConnectionError,
   NemoTimeoutError,
-} from '../errors/errors.js';
+} from '../../errors/errors.js';
 import { type FileWriter, openFileWriter } from './file-writer.js';
 
 /** Download progress. `percent` only moves forward and ends at 100. */

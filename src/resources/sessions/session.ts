@@ -1,3 +1,5 @@
+import type { ClientContext } from '../../core/context.js';
+import type { RequestOptions } from '../../core/transport.js';
 import {
   type ChatOptions,
   type ChatStream,
@@ -6,10 +8,8 @@ import {
   startChat,
   type TurnResult,
 } from '../chat/index.js';
-import type { ClientContext } from '../core/context.js';
-import type { RequestOptions } from '../core/transport.js';
-import { type ExportOptions, type ExportResult, exportSession } from '../render/export.js';
-import { type RenderJob, type RenderOptions, startRender } from '../render/render.js';
+import { type ExportOptions, type ExportResult, exportSession } from '../renders/export.js';
+import { type RenderJob, type RenderOptions, startRender } from '../renders/render.js';
 import { readState, type SessionState } from '../state/state.js';
 import {
   type UploadInput,
@@ -17,7 +17,7 @@ import {
   type UploadResult,
   uploadFiles,
   uploadUrls,
-} from '../upload/index.js';
+} from '../uploads/index.js';
 
 /** What identifies a session. */
 export interface SessionInfo {

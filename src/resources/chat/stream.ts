@@ -1,14 +1,14 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
-import { abortErrorFrom, schedule } from '../core/clock.js';
-import type { ClientContext } from '../core/context.js';
-import type { RequestOptions } from '../core/transport.js';
+import type { ClientContext } from '../../core/context.js';
+import { abortErrorFrom, schedule } from '../../core/timers.js';
+import type { RequestOptions } from '../../core/transport.js';
 import {
   NemoAbortError,
   NemoConfigError,
   NemoTimeoutError,
   StreamError,
   TurnTimeoutError,
-} from '../errors/errors.js';
+} from '../../errors/errors.js';
 import {
   type ChatEvent,
   commentHeartbeat,

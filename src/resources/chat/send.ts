@@ -1,5 +1,5 @@
-import { sleep } from '../core/clock.js';
-import type { ClientContext } from '../core/context.js';
+import type { ClientContext } from '../../core/context.js';
+import { sleep } from '../../core/timers.js';
 import {
   NemoAbortError,
   NemoApiError,
@@ -9,8 +9,8 @@ import {
   StreamError,
   TurnLostError,
   TurnTimeoutError,
-} from '../errors/errors.js';
-import type { Session } from '../session/session.js';
+} from '../../errors/errors.js';
+import type { Session } from '../sessions/session.js';
 import type { SessionState } from '../state/state.js';
 import { diffTimelines, type TimelineChanges } from '../state/summary.js';
 import type { ChatEvent } from './events.js';

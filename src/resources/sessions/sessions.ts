@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
-import type { ClientContext } from '../core/context.js';
-import { idString } from '../core/schema.js';
-import type { RequestOptions } from '../core/transport.js';
-import { NemoConfigError } from '../errors/errors.js';
+import type { ClientContext } from '../../core/context.js';
+import { idString } from '../../core/schema.js';
+import type { RequestOptions } from '../../core/transport.js';
+import { NemoConfigError } from '../../errors/errors.js';
 import { Session } from './session.js';
 
 const createSessionData = z.pipe(

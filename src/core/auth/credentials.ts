@@ -1,13 +1,13 @@
 import * as z from 'zod/mini';
-import type { BackendProfile } from '../core/backend.js';
-import type { Clock } from '../core/clock.js';
-import { readEnv } from '../core/env.js';
-import type { LevelLogger } from '../core/logger.js';
-import { registerSecret } from '../core/redact.js';
-import { idString, looseNumber } from '../core/schema.js';
-import { raceSignal } from '../core/signal.js';
-import type { CredentialSource, Transport } from '../core/transport.js';
-import { NemoConfigError, RateLimitError } from '../errors/errors.js';
+import { NemoConfigError, RateLimitError } from '../../errors/errors.js';
+import { registerSecret } from '../../errors/redact.js';
+import type { BackendProfile } from '../backend.js';
+import { readEnv } from '../env.js';
+import type { LevelLogger } from '../logger.js';
+import { idString, looseNumber } from '../schema.js';
+import { raceSignal } from '../signal.js';
+import type { Clock } from '../timers.js';
+import type { CredentialSource, Transport } from '../transport.js';
 import type { ClientIdSource } from './client-id.js';
 import type { StoredToken, TokenStore } from './token-store.js';
 

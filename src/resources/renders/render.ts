@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
-import { sleep } from '../core/clock.js';
-import type { ClientContext } from '../core/context.js';
-import { parseRetryAfter } from '../core/retry.js';
-import { looseNumber } from '../core/schema.js';
-import type { RequestOptions } from '../core/transport.js';
+import type { ClientContext } from '../../core/context.js';
+import { parseRetryAfter } from '../../core/retry.js';
+import { looseNumber } from '../../core/schema.js';
+import { sleep } from '../../core/timers.js';
+import type { RequestOptions } from '../../core/transport.js';
 import {
   DraftNotReadyError,
   InsecureTransportError,
@@ -17,7 +17,7 @@ import {
   RenderTimeoutError,
   SessionNotFoundError,
   TokenExpiredError,
-} from '../errors/errors.js';
+} from '../../errors/errors.js';
 import { encodeDraft, type Timeline } from '../state/draft.js';
 import { readState } from '../state/state.js';
 import { isExportReady } from '../state/summary.js';

@@ -1,4 +1,4 @@
-import { UploadError } from '../errors/errors.js';
+import { UploadError } from '../../errors/errors.js';
 import {
   closingDelimiter,
   type MultipartPart,

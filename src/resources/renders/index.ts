@@ -4,7 +4,7 @@ export {
   type DownloadResult,
   type DownloadTarget,
   download,
-} from './download.js';
+} from '../downloads/download.js';
 export {
   type ExportOptions,
   type ExportProgress,

@@ -1,7 +1,7 @@
-import { isNodeLike, readEnv } from '../core/env.js';
-import type { LevelLogger } from '../core/logger.js';
-import { nodeFs, nodeOs, nodePath } from '../core/node.js';
-import { NemoConfigError } from '../errors/errors.js';
+import { NemoConfigError } from '../../errors/errors.js';
+import { isNodeLike, readEnv } from '../env.js';
+import type { LevelLogger } from '../logger.js';
+import { nodeFs, nodeOs, nodePath } from '../node.js';
 
 /** Longest client id the service accepts (protocol §2.1). */
 const MAX_CLIENT_ID_LENGTH = 64;

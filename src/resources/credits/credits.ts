@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
-import type { ClientContext } from '../core/context.js';
-import { looseNumber, type Schema } from '../core/schema.js';
-import type { RequestOptions } from '../core/transport.js';
+import type { ClientContext } from '../../core/context.js';
+import { looseNumber, type Schema } from '../../core/schema.js';
+import type { RequestOptions } from '../../core/transport.js';
 
 const balanceData: Schema<CreditBalance> = z.pipe(
   z.looseObject({

@@ -1,10 +1,10 @@
 import * as z from 'zod/mini';
-import { abortErrorFrom } from '../core/clock.js';
-import type { ClientContext } from '../core/context.js';
-import { decodeWith, looseNumber } from '../core/schema.js';
-import { anySignal, throwIfAborted } from '../core/signal.js';
-import type { RequestOptions } from '../core/transport.js';
-import { isLoopbackHost } from '../core/url.js';
+import type { ClientContext } from '../../core/context.js';
+import { decodeWith, looseNumber } from '../../core/schema.js';
+import { anySignal, throwIfAborted } from '../../core/signal.js';
+import { abortErrorFrom } from '../../core/timers.js';
+import type { RequestOptions } from '../../core/transport.js';
+import { isLoopbackHost } from '../../core/url.js';
 import {
   NemoAbortError,
   NemoApiError,
@@ -13,8 +13,8 @@ import {
   NemoResponseValidationError,
   NemoTimeoutError,
   UploadError,
-} from '../errors/errors.js';
-import { ErrorCode } from '../errors/from-response.js';
+} from '../../errors/errors.js';
+import { ErrorCode } from '../../errors/from-response.js';
 import { type MultipartBody, MultipartPlan } from './body.js';
 import { contentTypeFor, mediaKindOf } from './content-type.js';
 import { createBoundary } from './multipart.js';

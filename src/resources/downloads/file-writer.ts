@@ -11,7 +11,7 @@
  * of 64–128 KiB writes (`dd` here: 500 MB in 0.08 s or 1.15 s with 1 MiB
  * blocks, 0.09–0.15 s with 64 or 128 KiB blocks, every time).
  */
-import { DownloadError } from '../errors/errors.js';
+import { DownloadError } from '../../errors/errors.js';
 
 /** The most bytes in one write call. */
 export const WRITE_PIECE_BYTES = 128 * 1024;

@@ -15,19 +15,32 @@ export default defineConfig([
     ...shared,
     entry: {
       index: 'src/index.ts',
+      helpers: 'src/helpers.ts',
       'testing/index': 'src/testing/index.ts',
       'cli/bin': 'src/cli/bin.ts',
     },
     format: ['esm'],
     splitting: true,
-    dts: { entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' } },
+    dts: {
+      entry: {
+        index: 'src/index.ts',
+        helpers: 'src/helpers.ts',
+        'testing/index': 'src/testing/index.ts',
+      },
+    },
   },
-  // CommonJS for require() consumers of the library and the testing entry.
+  // CommonJS for require() consumers of the library, the helpers and the testing entry.
+  // Split too (tsup's CommonJS splitting), so `nemovideo` and `nemovideo/helpers` share one
+  // copy of the SDK: an error thrown by a helper is an instance of the root's class.
   {
     ...shared,
-    entry: { index: 'src/index.ts', 'testing/index': 'src/testing/index.ts' },
+    entry: {
+      index: 'src/index.ts',
+      helpers: 'src/helpers.ts',
+      'testing/index': 'src/testing/index.ts',
+    },
     format: ['cjs'],
-    splitting: false,
+    splitting: true,
     dts: true,
   },
 ]);

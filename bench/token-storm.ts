@@ -5,7 +5,9 @@
  * token with code 1001, and a stored token past its expiry. The baseline is a
  * naive raw-fetch client (refresh on 1001 per call), measured in the same run.
  */
-import { MemoryTokenStore, NemoClient } from '../src/index.js';
+
+import { MemoryTokenStore } from '../src/helpers.js';
+import { NemoClient } from '../src/index.js';
 import { type BenchResult, emit, isMain, result } from './lib/result.js';
 import { drain, sendJson, startLoopback } from './lib/server.js';
 import { round } from './lib/stats.js';

@@ -7,7 +7,8 @@
 
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { FileTokenStore, isNemoError, NemoClient } from 'nemovideo';
+import { isNemoError, NemoClient } from 'nemovideo';
+import { FileTokenStore } from 'nemovideo/helpers';
 
 const CONCURRENCY = 2;
 
@@ -66,7 +67,7 @@ const results = await mapBounded(jobs, CONCURRENCY, async (job, i) => {
   const said = turn.silent ? (turn.summary ?? '') : turn.text;
   console.log(`[${i + 1}] ${said.replace(/\s+/g, ' ').slice(0, 100)}`);
   const result = await session.export({ to: job.out, pollInterval: 10_000 });
-  return `${result.path} (${result.bytesWritten} bytes)`;
+  return `${result.path} (${result.bytes} bytes)`;
 });
 
 results.forEach((r, i) => {

@@ -4,7 +4,8 @@
  *   NEMO_API_URL=http://127.0.0.1:4010 npx tsx examples/chat-stream.ts ["your instruction"]
  */
 import { homedir } from 'node:os';
-import { FileTokenStore, NemoClient, summarizeTimeline } from 'nemovideo';
+import { NemoClient } from 'nemovideo';
+import { FileTokenStore, summarizeTimeline } from 'nemovideo/helpers';
 
 const instruction = process.argv[2] ?? 'add lo-fi background music';
 

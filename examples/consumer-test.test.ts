@@ -5,12 +5,8 @@
  *   npx vitest run --config examples/vitest.config.ts     (after `npm run build`)
  */
 import { setupServer } from 'msw/node';
-import {
-  InsufficientCreditsError,
-  NemoClient,
-  RenderFailedError,
-  summarizeTimeline,
-} from 'nemovideo';
+import { InsufficientCreditsError, NemoClient, RenderFailedError } from 'nemovideo';
+import { summarizeTimeline } from 'nemovideo/helpers';
 import { createEmulator } from 'nemovideo/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 

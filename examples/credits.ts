@@ -4,7 +4,8 @@
  *   NEMO_API_URL=http://127.0.0.1:4010 npx tsx examples/credits.ts
  */
 import { homedir } from 'node:os';
-import { FileTokenStore, NemoClient } from 'nemovideo';
+import { NemoClient } from 'nemovideo';
+import { FileTokenStore } from 'nemovideo/helpers';
 
 const client = new NemoClient({
   // Keep the free anonymous token between runs: the service grants one per client id at a time.

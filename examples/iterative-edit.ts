@@ -6,7 +6,8 @@
 
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { diffTimelines, FileTokenStore, NemoClient, summarizeTimeline } from 'nemovideo';
+import { NemoClient } from 'nemovideo';
+import { diffTimelines, FileTokenStore, summarizeTimeline } from 'nemovideo/helpers';
 
 const client = new NemoClient({
   // Keep the free anonymous token between runs: the service grants one per client id at a time.

@@ -10,7 +10,8 @@
 import { mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname } from 'node:path';
-import { FileTokenStore, NemoClient } from 'nemovideo';
+import { NemoClient } from 'nemovideo';
+import { FileTokenStore } from 'nemovideo/helpers';
 
 const videoUrl = process.argv[2] ?? 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';
 const output = process.argv[3] ?? 'demo-output/quickstart.mp4';
@@ -32,4 +33,4 @@ const result = await session.export({
   pollInterval: 10_000, // the service renders in 30–90 s; it documents 10 s as a poll cadence
   onProgress: (p) => console.log(`${p.stage} ${p.percent ?? '?'}%`),
 });
-console.log(`saved ${result.path} (${result.bytesWritten} bytes)`);
+console.log(`saved ${result.path} (${result.bytes} bytes)`);

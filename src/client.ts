@@ -1,10 +1,5 @@
 import { ClientIdSource } from './core/auth/client-id.js';
-import {
-  type AnonymousGrant,
-  Credentials,
-  type TokenOption,
-  type TokenSourceKind,
-} from './core/auth/credentials.js';
+import type { AnonymousGrant, TokenOption, TokenSourceKind } from './core/auth/credentials.js';
 import { MemoryTokenStore, type TokenStore } from './core/auth/token-store.js';
 import { type BackendOverrides, type BackendProfile, resolveBackend } from './core/backend.js';
 import type { ClientContext } from './core/context.js';
@@ -16,7 +11,7 @@ import { type Clock, systemClock } from './core/timers.js';
 import { Transport } from './core/transport.js';
 import { assertCredentialsAllowed } from './core/url.js';
 import { VERSION } from './core/version.js';
-import { NemoConfigError } from './errors/errors.js';
+import { ConfigError } from './errors/errors.js';
 import { CreditsResource } from './resources/credits/credits.js';
 import {
   type DownloadOptions,
@@ -77,7 +72,7 @@ export interface NemoClientOptions {
 function nonNegativeInteger(value: number | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 0) {
-    throw new NemoConfigError(`${name} must be a whole number ≥ 0 (got ${value}).`);
+    throw new ConfigError(`${name} must be a whole number ≥ 0 (got ${value}).`);
   }
   return value;
 }
@@ -87,12 +82,12 @@ function parseBaseUrl(raw: string, from: string): string {
   try {
     url = new URL(raw);
   } catch {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${from} is not a valid URL: ${JSON.stringify(raw)}. Use e.g. https://mega-api-prod.nemovideo.ai.`,
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new NemoConfigError(`${from} must be an http(s) URL (got ${url.protocol}).`);
+    throw new ConfigError(`${from} must be an http(s) URL (got ${url.protocol}).`);
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -160,24 +155,17 @@ export class NemoClient {
       fetch: fetchImpl,
       attributionHeaders,
       allowInsecureHttp,
-    });
-    const credentials = new Credentials({
       token: options.token,
-      transport,
       clientIds: new ClientIdSource({
         clientId: options.clientId,
         clientIdFile: options.clientIdFile,
         logger,
       }),
-      store: options.tokenStore ?? new MemoryTokenStore(),
-      clock,
-      logger,
-      backend,
+      tokenStore: options.tokenStore ?? new MemoryTokenStore(),
     });
-    transport.setCredentials(credentials);
     this.#ctx = {
       transport,
-      credentials,
+      credentials: transport.credentials,
       backend,
       clock,
       logger,
@@ -251,7 +239,7 @@ export class NemoClient {
    * a `fetch` option, a proxy/mock dispatcher or an env proxy is configured.
    *
    * @throws {DownloadError} the server failed or the body was cut or too short.
-   * @throws {NemoAbortError} `signal` aborted (nothing is left on disk).
+   * @throws {AbortError} `signal` aborted (nothing is left on disk).
    *
    * @example
    * ```ts

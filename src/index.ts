@@ -1,119 +1,62 @@
 /**
  * nemovideo: the TypeScript SDK for the NemoVideo agent API.
- * This file is the whole public surface; nothing else is importable.
+ *
+ * This file is the root public surface, kept small (46 names): the client, the
+ * errors, and the types you name in everyday code. Building blocks and the
+ * remaining types (intent routing, reply translation, timeline helpers, backend
+ * defaults, token stores, clocks, event member types) are in `nemovideo/helpers`;
+ * the emulator is in `nemovideo/testing`. Nothing else is importable.
  * @packageDocumentation
  */
 
-// ── client and transport ──
-export { type Attribution, NemoClient, type NemoClientOptions } from './client.js';
-// ── auth ──
-export type { AnonymousGrant, TokenOption, TokenSourceKind } from './core/auth/credentials.js';
-export {
-  FileTokenStore,
-  MemoryTokenStore,
-  type StoredToken,
-  type TokenStore,
-} from './core/auth/token-store.js';
-export {
-  type BackendOverrides,
-  type BackendPaths,
-  type BackendProfile,
-  DEFAULT_BACKEND,
-} from './core/backend.js';
-export type { Logger, LogLevel } from './core/logger.js';
-export type { RetryTiming } from './core/retry.js';
-export { type Clock, systemClock } from './core/timers.js';
+// ── the client ──
+export { NemoClient, type NemoClientOptions } from './client.js';
+export type { TransferProgress } from './core/progress.js';
 export type { RequestOptions } from './core/transport.js';
 export { VERSION } from './core/version.js';
-// ── errors ──
-export * from './errors/errors.js';
-export { ErrorCode } from './errors/from-response.js';
-// ── chat (src/chat) ──
+
+// ── errors (one class per failure a caller acts on; see docs/errors-and-retries.md) ──
 export {
-  type ChatEvent,
-  type ChatEventType,
-  type ChatOptions,
-  type ChatReadableOptions,
-  ChatStream,
-  DEFAULT_CHAT_IDLE_TIMEOUT_MS,
-  DEFAULT_KEPT_EVENTS,
-  type ErrorEvent,
-  type HeartbeatEvent,
-  type Intent,
-  type ReplyAction,
-  type ReplyActionKind,
-  type RouteIntentOptions,
-  routeIntent,
-  type SendOptions,
-  type TextEvent,
-  type ThoughtEvent,
-  type ToolCallEvent,
-  type ToolResultEvent,
-  type TranslatedReply,
-  type TurnRecovery,
-  type TurnResult,
-  translateReply,
-  type UnknownEvent,
-} from './resources/chat/index.js';
-// ── credits ──
-export type { CreditBalance, CreditsResource } from './resources/credits/credits.js';
-// ── render (src/render) ──
-export {
-  type DownloadOptions,
-  type DownloadProgress,
-  type DownloadResult,
-  type DownloadTarget,
-  type ExportOptions,
-  type ExportProgress,
-  type ExportResult,
-  RenderJob,
-  type RenderOptions,
-  type RenderOutput,
-  type RenderResult,
-  type RenderStatus,
-  type RenderStatusValue,
-  type RenderWaitOptions,
-} from './resources/renders/index.js';
-export { Session, type SessionInfo } from './resources/sessions/session.js';
-// ── sessions ──
-export type { CreateSessionOptions, SessionsResource } from './resources/sessions/sessions.js';
-// ── state (src/state) ──
-export {
-  type CanvasConfig,
-  createSegment,
-  createTrack,
-  decodeDraft,
-  describeTrack,
-  diffTimelines,
-  encodeDraft,
-  isExportReady,
-  METADATA_KEYS,
-  SEGMENT_KEYS,
-  type Segment,
-  type SessionState,
-  summarizeTimeline,
-  type Timeline,
-  type TimelineChanges,
-  type TimelineMetadata,
-  TRACK_TYPE_CODES,
-  type Track,
-  type TrackKind,
-  timelineEndMs,
-  type VideoInfo,
-} from './resources/state/index.js';
-// ── upload (src/upload) ──
-export {
-  type ByteStream,
-  type ToUploadOptions,
-  toUpload,
-  UPLOAD_TIMEOUT_MS,
-  type UploadData,
-  type UploadedFile,
-  type UploadFileProgress,
-  type UploadFileType,
-  type UploadInput,
-  type UploadOptions,
-  type UploadProgress,
-  type UploadResult,
-  type UploadSource,
-} from './resources/uploads/index.js';
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigError,
+  ConnectionError,
+  DownloadError,
+  DraftNotReadyError,
+  ExportNotAllowedError,
+  FileTooLargeError,
+  InsufficientCreditsError,
+  isNemoError,
+  NemoError,
+  RateLimitError,
+  RenderFailedError,
+  RenderTimeoutError,
+  ResponseValidationError,
+  SessionNotFoundError,
+  StreamError,
+  TimeoutError,
+  TurnLostError,
+  TurnTimeoutError,
+  UnsupportedFileTypeError,
+  UploadError,
+} from './errors/errors.js';
+
+// ── sessions, chat, state ──
+export type { ChatEvent } from './resources/chat/events.js';
+export type { TurnResult } from './resources/chat/reply.js';
+export type { SendOptions } from './resources/chat/send.js';
+export type { ChatOptions, ChatStream } from './resources/chat/stream.js';
+// ── renders and downloads ──
+export type {
+  DownloadOptions,
+  DownloadResult,
+} from './resources/downloads/download.js';
+export type { ExportOptions, ExportResult } from './resources/renders/export.js';
+export type { RenderJob, RenderResult } from './resources/renders/render.js';
+export type { Session } from './resources/sessions/session.js';
+export type { Timeline } from './resources/state/draft.js';
+export type { SessionState } from './resources/state/state.js';
+// ── uploads ──
+export { toUpload, type UploadInput } from './resources/uploads/sources.js';
+export type { UploadOptions, UploadResult } from './resources/uploads/upload.js';

@@ -203,7 +203,7 @@ async function main(): Promise<void> {
         ms,
         detail:
           problems.join('; ') ||
-          `${result?.bytesWritten} bytes; ${String(result?.summary ?? '').slice(0, 60)}`,
+          `${result?.bytes} bytes; ${String(result?.summary ?? '').slice(0, 60)}`,
       });
     };
     const fail = (id: string, label: string, error: unknown) =>
@@ -349,7 +349,7 @@ async function main(): Promise<void> {
         const posts = emulator.requests
           .slice(before)
           .filter((r) => r.method === 'POST' && r.path === '/run_sse').length;
-        const bytes = outcome.result?.bytesWritten;
+        const bytes = outcome.result?.bytes;
         const problems = [
           ...(outcome.ok ? [] : [`${outcome.result?.error ?? 'failed'}`]),
           ...(outcome.ok && bytes !== RESULT_BYTES

@@ -1,21 +1,20 @@
 import { CommanderError } from 'commander';
 import {
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigError,
+  ConnectionError,
   DownloadError,
   DraftNotReadyError,
   ExportNotAllowedError,
   FileTooLargeError,
-  InsecureTransportError,
   InsufficientCreditsError,
   isNemoError,
-  NemoAbortError,
-  NemoApiError,
-  NemoConfigError,
-  NemoConnectionError,
-  NemoTimeoutError,
   RateLimitError,
   RenderFailedError,
   SessionNotFoundError,
-  TokenExpiredError,
+  TimeoutError,
   UnsupportedFileTypeError,
 } from '../index.js';
 import { oneLine } from './format.js';
@@ -80,9 +79,8 @@ export interface DescribeContext {
 }
 
 function isAbort(error: unknown): boolean {
-  if (error instanceof NemoAbortError) return true;
-  if (isNemoError(error) && error.name === 'NemoAbortError') return true;
-  return error instanceof Error && error.name === 'AbortError';
+  // Ours (from any copy of the package) or a platform AbortError (DOMException).
+  return error instanceof AbortError || (error instanceof Error && error.name === 'AbortError');
 }
 
 /**
@@ -138,7 +136,7 @@ export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorR
     );
   }
   if (error instanceof FileTooLargeError) return say(ExitCode.Usage, sdkSays);
-  if (error instanceof TokenExpiredError) {
+  if (error instanceof AuthenticationError) {
     return say(
       ExitCode.Api,
       ctx.explicitToken
@@ -155,7 +153,7 @@ export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorR
       `The service is rate limiting this client. Wait${wait} and try again.`,
     );
   }
-  if (error instanceof NemoApiError) {
+  if (error instanceof ApiError) {
     const status =
       error.httpStatus >= 500 ? ' The service may be having trouble: try again later.' : '';
     return say(ExitCode.Api, `${sdkSays}${status}`);
@@ -163,7 +161,7 @@ export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorR
   if (error instanceof RenderFailedError || error instanceof DraftNotReadyError) {
     return say(ExitCode.Api, sdkSays);
   }
-  if (error instanceof NemoConnectionError) {
+  if (error instanceof ConnectionError) {
     const where = ctx.apiUrl ? ` at ${ctx.apiUrl}` : '';
     const reason = /\(([^()]+)\)/.exec(sdkSays)?.[1];
     return say(
@@ -171,16 +169,18 @@ export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorR
       `Could not reach the NemoVideo API${where}${reason ? ` (${reason})` : ''}: the service may be down or the network unavailable. Check your connection and --api-url / NEMO_API_URL, then try again.`,
     );
   }
-  if (error instanceof NemoTimeoutError || error instanceof DownloadError) {
+  if (error instanceof TimeoutError || error instanceof DownloadError) {
     return say(ExitCode.Network, sdkSays);
   }
-  if (error instanceof InsecureTransportError) {
+  const insecure =
+    error instanceof ConfigError ? /over plain http to (\S+)\. /.exec(error.message) : null;
+  if (insecure) {
     return say(
       ExitCode.Usage,
-      `Refusing to send the token over plain http to ${error.url}: use an https:// API URL (plain http is accepted only for localhost, e.g. the emulator).`,
+      `Refusing to send the token over plain http to ${insecure[1]}: use an https:// API URL (plain http is accepted only for localhost, e.g. the emulator).`,
     );
   }
-  if (error instanceof NemoConfigError) return say(ExitCode.Usage, sdkSays);
+  if (error instanceof ConfigError) return say(ExitCode.Usage, sdkSays);
   if (isNemoError(error)) return say(ExitCode.Api, sdkSays);
   const errno = (error as NodeJS.ErrnoException | undefined)?.code;
   if (errno === 'ENOENT' || errno === 'EACCES' || errno === 'EISDIR' || errno === 'ENOTDIR') {

@@ -1,4 +1,4 @@
-import { NemoAbortError } from '../index.js';
+import { AbortError } from '../index.js';
 import { runCli } from './program.js';
 
 /**
@@ -15,7 +15,7 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
       process.exit(130);
     }
     if (process.stderr.isTTY) process.stderr.write('\n');
-    controller.abort(new NemoAbortError(`Interrupted by ${signal}.`));
+    controller.abort(new AbortError(`Interrupted by ${signal}.`));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -1,6 +1,6 @@
 import { format as formatArgs } from 'node:util';
 import cliProgress from 'cli-progress';
-import type { Logger } from '../index.js';
+import type { Logger } from '../helpers.js';
 import type { ErrorReport } from './errors.js';
 import { formatBytes } from './format.js';
 

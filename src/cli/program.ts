@@ -15,7 +15,7 @@ import { registerState } from './commands/state.js';
 import { registerUpload } from './commands/upload.js';
 import { describeError, ExitCode, type ExitCodeValue, usageError } from './errors.js';
 import { colorAllowed, Output, type TextSink } from './output.js';
-import { type Env, type GlobalOptions, Runtime } from './runtime.js';
+import { type Env, type GlobalOptions, Runtime, type RuntimeFactory } from './runtime.js';
 
 /** Where the CLI reads and writes: the real process, or test doubles. */
 export interface CliIo {
@@ -25,9 +25,6 @@ export interface CliIo {
   /** Aborted on Ctrl-C / SIGTERM. */
   signal: AbortSignal;
 }
-
-/** Builds the runtime of a command from its merged global options. */
-export type RuntimeFactory = (command: Command) => Runtime;
 
 /**
  * `nemovideo emulator`: its options are parsed by the emulator command itself

@@ -1,8 +1,13 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FileTokenStore, NemoClient, type NemoClientOptions, VERSION } from '../index.js';
+import type { Command } from 'commander';
+import { FileTokenStore } from '../helpers.js';
+import { NemoClient, type NemoClientOptions, VERSION } from '../index.js';
 import type { DescribeContext, ExitCodeValue } from './errors.js';
 import type { Output } from './output.js';
+
+/** Builds the runtime of a command from its merged global options (commands receive one from program.ts). */
+export type RuntimeFactory = (command: Command) => Runtime;
 
 /** Options every command accepts (see docs/cli.md). */
 export interface GlobalOptions {

@@ -6,7 +6,10 @@
  * `new NemoClient({ backend: { … } })` instead of forking the SDK.
  */
 
-/** Paths of every endpoint, relative to the base URL. */
+/**
+ * Paths of every endpoint, relative to the base URL. Those that name the ADK app
+ * are built from `appName` unless overridden.
+ */
 export interface BackendPaths {
   anonymousToken: string;
   createSession: string;
@@ -26,7 +29,10 @@ export interface BackendProfile {
   baseUrl: string;
   /** Web app origin, used for the registration link of anonymous users. */
   webUrl: string;
-  /** ADK app name used in paths and the `/run_sse` body. */
+  /**
+   * ADK app name, sent in the `/run_sse` body and part of the session, upload
+   * and state paths (overriding it changes those paths too, unless `paths` says otherwise).
+   */
   appName: string;
   paths: BackendPaths;
   /** Attribution header names (a render without them gets HTTP 402). */
@@ -63,23 +69,29 @@ export interface BackendProfile {
   registerUrl: (userId: string, webUrl: string) => string;
 }
 
+/** The documented paths, with `appName` (`nemo_agent` by default) where the contract puts it. */
+export function defaultPaths(appName: string): BackendPaths {
+  const app = encodeURIComponent(appName);
+  return {
+    anonymousToken: '/api/auth/anonymous-token',
+    createSession: `/api/tasks/me/with-session/${app}`,
+    runSse: '/run_sse',
+    upload: (sid) => `/api/upload-video/${app}/me/${encodeURIComponent(sid)}`,
+    creditsBalance: '/api/credits/balance/simple',
+    state: (sid) => `/api/state/${app}/me/${encodeURIComponent(sid)}/latest`,
+    renderStart: '/api/render/proxy/lambda',
+    renderPoll: (id) => `/api/render/proxy/lambda/${encodeURIComponent(id)}`,
+    renderCancel: (id) => `/api/render/proxy/lambda/${encodeURIComponent(id)}/cancel`,
+    renderDownload: (id) => `/api/render/proxy/${encodeURIComponent(id)}/download`,
+  };
+}
+
 /** The contract as documented in `protocol.md`. */
 export const DEFAULT_BACKEND: BackendProfile = {
   baseUrl: 'https://mega-api-prod.nemovideo.ai',
   webUrl: 'https://nemovideo.com',
   appName: 'nemo_agent',
-  paths: {
-    anonymousToken: '/api/auth/anonymous-token',
-    createSession: '/api/tasks/me/with-session/nemo_agent',
-    runSse: '/run_sse',
-    upload: (sid) => `/api/upload-video/nemo_agent/me/${encodeURIComponent(sid)}`,
-    creditsBalance: '/api/credits/balance/simple',
-    state: (sid) => `/api/state/nemo_agent/me/${encodeURIComponent(sid)}/latest`,
-    renderStart: '/api/render/proxy/lambda',
-    renderPoll: (id) => `/api/render/proxy/lambda/${encodeURIComponent(id)}`,
-    renderCancel: (id) => `/api/render/proxy/lambda/${encodeURIComponent(id)}/cancel`,
-    renderDownload: (id) => `/api/render/proxy/${encodeURIComponent(id)}/download`,
-  },
+  paths: defaultPaths('nemo_agent'),
   attributionHeaders: {
     source: 'X-Skill-Source',
     version: 'X-Skill-Version',
@@ -132,12 +144,18 @@ export type BackendOverrides = {
         : BackendProfile[K];
 };
 
-/** Merge user overrides into the documented profile. */
+/**
+ * Merge user overrides into the documented profile. Every field can be
+ * overridden; the paths that contain the app name follow an overridden
+ * `appName` unless `paths` overrides them too.
+ */
 export function resolveBackend(overrides: BackendOverrides = {}): BackendProfile {
+  const appName = overrides.appName ?? DEFAULT_BACKEND.appName;
   return {
     ...DEFAULT_BACKEND,
     ...(overrides as Partial<BackendProfile>),
-    paths: { ...DEFAULT_BACKEND.paths, ...overrides.paths },
+    appName,
+    paths: { ...defaultPaths(appName), ...overrides.paths },
     attributionHeaders: { ...DEFAULT_BACKEND.attributionHeaders, ...overrides.attributionHeaders },
     sessionDefaults: { ...DEFAULT_BACKEND.sessionDefaults, ...overrides.sessionDefaults },
     turn: { ...DEFAULT_BACKEND.turn, ...overrides.turn },

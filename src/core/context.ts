@@ -22,3 +22,13 @@ export interface ClientContext {
   /** Attribution headers (sent to the API origin only). */
   readonly attributionHeaders: Readonly<Record<string, string>>;
 }
+
+/**
+ * What a resource needs to act on one session: the client context and the
+ * session id. Resources take this, never the `Session` class (which sits above
+ * them and wires them together).
+ */
+export interface SessionRef {
+  readonly ctx: ClientContext;
+  readonly id: string;
+}

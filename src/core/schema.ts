@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { NemoResponseValidationError } from '../errors/errors.js';
+import { ResponseValidationError } from '../errors/errors.js';
 
 // `z` is deliberately not re-exported: a re-exported namespace object defeats tree shaking
 // and would pull all of zod (locales included) into browser bundles. Import it from 'zod/mini'.
@@ -17,7 +17,7 @@ export function formatPath(prefix: string, path: readonly PropertyKey[]): string
 }
 
 /**
- * Decode `value` with `schema`, or throw a `NemoResponseValidationError` naming
+ * Decode `value` with `schema`, or throw a `ResponseValidationError` naming
  * the first bad path. `what` says which response it was ("the session response").
  */
 export function decodeWith<T>(
@@ -30,7 +30,7 @@ export function decodeWith<T>(
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const path = formatPath(pathPrefix, issue?.path ?? []);
-  throw new NemoResponseValidationError(
+  throw new ResponseValidationError(
     `Unexpected shape in ${what}: ${issue?.message ?? 'invalid'} at ${path || '(root)'}. The service may have changed; upgrade nemovideo or report this with the response body.`,
     { path, body: value, cause: result.error },
   );

@@ -1,4 +1,4 @@
-import { NemoAbortError } from '../errors/errors.js';
+import { AbortError } from '../errors/errors.js';
 
 /**
  * Time as the SDK sees it. Inject a fake one (`new NemoClient({ clock })`) so
@@ -7,7 +7,7 @@ import { NemoAbortError } from '../errors/errors.js';
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
-  /** Resolve after `ms`; reject with `NemoAbortError` as soon as `signal` aborts (and clear the timer). */
+  /** Resolve after `ms`; reject with `AbortError` as soon as `signal` aborts (and clear the timer). */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /**
    * Optional: run `fn` after `ms` and return a function that cancels it. Used
@@ -46,19 +46,19 @@ export const systemClock: Clock = {
   },
 };
 
-/** The error to throw for an aborted signal: the caller's own `NemoError` reason, else a `NemoAbortError`. */
+/** The error to throw for an aborted signal: the caller's own `NemoError` reason, else a `AbortError`. */
 export function abortErrorFrom(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
-  if (reason instanceof NemoAbortError) return reason;
+  if (reason instanceof AbortError) return reason;
   if (reason instanceof Error && reason.name !== 'AbortError') {
-    return new NemoAbortError(`The operation was aborted: ${reason.message}`, { cause: reason });
+    return new AbortError(`The operation was aborted: ${reason.message}`, { cause: reason });
   }
-  return new NemoAbortError(undefined, { cause: reason });
+  return new AbortError(undefined, { cause: reason });
 }
 
 /**
  * `clock.sleep`, normalised: whatever an injected clock rejects with on abort,
- * the caller gets the SDK's `NemoAbortError`.
+ * the caller gets the SDK's `AbortError`.
  */
 export async function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   try {

@@ -1,18 +1,26 @@
 import ky, { type KyInstance } from 'ky';
 import {
-  NemoApiError,
-  NemoConnectionError,
-  NemoResponseValidationError,
-  NemoTimeoutError,
+  ApiError,
+  ConnectionError,
+  ResponseValidationError,
+  TimeoutError,
 } from '../errors/errors.js';
-import { type ApiFailure, ErrorCode, errorFromFailure } from '../errors/from-response.js';
+import {
+  type ApiFailure,
+  ErrorCode,
+  errorFromFailure,
+  isMissingClientId,
+} from '../errors/from-response.js';
 import { registerSecret } from '../errors/redact.js';
+import type { ClientIdSource } from './auth/client-id.js';
+import { Credentials, type TokenOption } from './auth/credentials.js';
+import type { TokenStore } from './auth/token-store.js';
 import type { BackendProfile } from './backend.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
 import { backoffDelay, parseRetryAfter, type RetryTiming } from './retry.js';
 import { decodeWith, type Schema } from './schema.js';
-import { anySignal, throwIfAborted } from './signal.js';
+import { anySignal, raceSignal, throwIfAborted } from './signal.js';
 import { abortErrorFrom, type Clock, schedule, sleep } from './timers.js';
 import { assertCredentialsAllowed, joinUrl } from './url.js';
 
@@ -29,22 +37,12 @@ export type ReplayPolicy = 'safe' | 'refusal-only' | 'never';
 
 /** Per-call options every SDK method accepts. */
 export interface RequestOptions {
-  /** Abort the call. The SDK rejects with `NemoAbortError` and leaves no timer behind. */
+  /** Abort the call. The SDK rejects with `AbortError` and leaves no timer behind. */
   signal?: AbortSignal | undefined;
   /** Per-attempt time limit in ms (until the response is read), overriding the client's `timeout`. */
   timeout?: number | undefined;
   /** Override the client's `maxRetries` for this call. */
   maxRetries?: number | undefined;
-}
-
-/** Who supplies credentials to the transport (implemented by the auth layer). */
-export interface CredentialSource {
-  token(signal?: AbortSignal): Promise<string>;
-  /** A request was refused with 1001 using `token`: true when a new token is ready to replay with. */
-  onTokenRejected(token: string, signal?: AbortSignal): Promise<boolean>;
-  clientId(signal?: AbortSignal): Promise<string>;
-  /** The anonymous user id, when known. */
-  userId(): string | undefined;
 }
 
 export interface TransportConfig {
@@ -59,6 +57,10 @@ export interface TransportConfig {
   fetch: typeof fetch | undefined;
   attributionHeaders: Record<string, string>;
   allowInsecureHttp: boolean;
+  /** Where the bearer token comes from (see {@link Credentials}). */
+  token: TokenOption | undefined;
+  clientIds: ClientIdSource;
+  tokenStore: TokenStore;
 }
 
 /** One request as the layers describe it. */
@@ -117,11 +119,30 @@ function isJsonContentType(response: Response): boolean {
  */
 export class Transport {
   readonly config: TransportConfig;
+  /** The bearer token's source. Built here, in one phase: it requests anonymous tokens through this transport. */
+  readonly credentials: Credentials;
   readonly #ky: KyInstance;
-  #credentials: CredentialSource | undefined;
 
   constructor(config: TransportConfig) {
     this.config = config;
+    this.credentials = new Credentials({
+      token: config.token,
+      baseUrl: config.baseUrl,
+      clientIds: config.clientIds,
+      store: config.tokenStore,
+      clock: config.clock,
+      logger: config.logger,
+      backend: config.backend,
+      requestAnonymousToken: () =>
+        this.json<unknown>({
+          method: 'POST',
+          path: config.backend.paths.anonymousToken,
+          auth: 'none',
+          sendClientId: true,
+          replay: 'safe',
+          what: 'the anonymous-token response',
+        }),
+    });
     assertCredentialsAllowed(new URL(config.baseUrl), config.allowInsecureHttp);
     this.#ky = ky.create({
       prefixUrl: config.baseUrl,
@@ -131,11 +152,6 @@ export class Transport {
       headers: config.attributionHeaders,
       ...(config.fetch ? { fetch: config.fetch } : {}),
     });
-  }
-
-  /** Wired by the client once the auth layer exists (it needs the transport too). */
-  setCredentials(credentials: CredentialSource): void {
-    this.#credentials = credentials;
   }
 
   get baseUrl(): string {
@@ -151,7 +167,7 @@ export class Transport {
   async json<T>(spec: RequestSpec<T>): Promise<T> {
     const { response, text, body } = await this.#execute(spec, 'json');
     if (body === undefined && (text ?? '').trim() !== '') {
-      throw new NemoResponseValidationError(
+      throw new ResponseValidationError(
         `Expected JSON in ${spec.what} but got ${response.headers.get('content-type') ?? 'an untyped body'} starting "${(text ?? '').slice(0, 60)}". Check that baseUrl points at the NemoVideo API.`,
         { body: (text ?? '').slice(0, 500) },
       );
@@ -190,10 +206,12 @@ export class Transport {
 
     for (;;) {
       throwIfAborted(spec.signal);
-      const credentials = this.#requireCredentials();
+      const credentials = this.credentials;
       const token =
         spec.auth === 'none' ? undefined : await credentials.token(spec.signal ?? undefined);
-      const clientId = spec.sendClientId ? await credentials.clientId(spec.signal) : undefined;
+      const clientId = spec.sendClientId
+        ? await raceSignal(credentials.clientId(), spec.signal)
+        : undefined;
       // Paths are relative to baseUrl, whose scheme was checked once in the constructor.
       if (token !== undefined) registerSecret(token);
 
@@ -203,7 +221,7 @@ export class Transport {
         attempt = await this.#send(spec, mode, token, clientId);
       } catch (error) {
         this.#log(endpoint, 'failed', started, retries, error);
-        const transient = error instanceof NemoConnectionError || error instanceof NemoTimeoutError;
+        const transient = error instanceof ConnectionError || error instanceof TimeoutError;
         if (transient && spec.replay === 'safe' && retries < maxRetries) {
           await sleep(
             this.config.clock,
@@ -235,7 +253,7 @@ export class Transport {
         continue;
       }
       const error = errorFromFailure(failure, this.config.backend);
-      if (error.name === 'MissingClientIdError' && spec.sendClientId && !clientIdRetried) {
+      if (isMissingClientId(failure) && spec.sendClientId && !clientIdRetried) {
         clientIdRetried = true;
         continue;
       }
@@ -271,12 +289,6 @@ export class Transport {
     }
   }
 
-  #requireCredentials(): CredentialSource {
-    if (!this.#credentials)
-      throw new Error('nemovideo internal error: transport has no credentials');
-    return this.#credentials;
-  }
-
   /** One attempt on the wire, with its own timeout. */
   async #send<T>(
     spec: RequestSpec<T>,
@@ -303,18 +315,18 @@ export class Transport {
     const fail = (error: unknown): never => {
       if (spec.signal?.aborted) throw abortErrorFrom(spec.signal);
       if (timedOut) {
-        throw new NemoTimeoutError(
+        throw new TimeoutError(
           'request',
           timeoutMs,
           `${spec.method} ${spec.path} got no complete response within ${timeoutMs} ms (the request timeout). Raise the timeout option or check the network.`,
           { cause: error },
         );
       }
-      if (error instanceof NemoApiError) throw error;
+      if (error instanceof ApiError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
       const cause =
         error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new NemoConnectionError(
+      throw new ConnectionError(
         `Could not reach ${this.config.baseUrl} for ${spec.method} ${spec.path} (${reason}${cause}). Check the network connection and the baseUrl / NEMO_API_URL setting.`,
         { cause: error },
       );
@@ -407,7 +419,7 @@ export class Transport {
       retryAfterMs: parseRetryAfter(response.headers, this.config.clock.now()),
       endpoint,
       anonymousTokenRequest: spec.path === this.config.backend.paths.anonymousToken,
-      userId: this.#credentials?.userId(),
+      userId: this.credentials.userId(),
     };
   }
 

@@ -1,4 +1,4 @@
-import { InsecureTransportError } from '../errors/errors.js';
+import { ConfigError } from '../errors/errors.js';
 
 /** True for `localhost`, `*.localhost`, `127.0.0.0/8` and `::1`. */
 export function isLoopbackHost(hostname: string): boolean {
@@ -12,7 +12,9 @@ export function isLoopbackHost(hostname: string): boolean {
 export function assertCredentialsAllowed(url: URL, allowInsecureHttp: boolean): void {
   if (url.protocol === 'https:') return;
   if (url.protocol === 'http:' && (allowInsecureHttp || isLoopbackHost(url.hostname))) return;
-  throw new InsecureTransportError(`${url.protocol}//${url.host}`);
+  throw new ConfigError(
+    `Refusing to send credentials over plain http to ${url.protocol}//${url.host}. Use https, or pass allowInsecureHttp: true if this network is trusted.`,
+  );
 }
 
 /** Join a base URL (which may carry a path) and an absolute API path. */

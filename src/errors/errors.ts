@@ -62,30 +62,22 @@ export function isNemoError(error: unknown): error is NemoError {
   );
 }
 
-/** A bad option or argument given to the SDK, caught before any request. */
-export class NemoConfigError extends NemoError {
-  override name = 'NemoConfigError';
-}
-
-/** A bearer token would have gone over plain HTTP to a host that is not loopback. */
-export class InsecureTransportError extends NemoError {
-  override name = 'InsecureTransportError';
-  readonly url: string;
-  constructor(url: string) {
-    super(
-      `Refusing to send credentials over plain http to ${url}. Use https, or pass allowInsecureHttp: true if this network is trusted.`,
-    );
-    this.url = url;
-  }
+/**
+ * A bad option, argument or local setting, caught before any request: an invalid
+ * base URL, a token that cannot go in a header, credentials that would go over
+ * plain http, an unusable client id file. The message names the fix.
+ */
+export class ConfigError extends NemoError {
+  override name = 'ConfigError';
 }
 
 /** The request could not reach the service (DNS, refused, reset, TLS). */
-export class NemoConnectionError extends NemoError {
-  override name = 'NemoConnectionError';
+export class ConnectionError extends NemoError {
+  override name = 'ConnectionError';
 }
 
-/** Which limit a {@link NemoTimeoutError} hit. */
-export type NemoTimeoutKind =
+/** Which limit a {@link TimeoutError} hit. */
+export type TimeoutKind =
   | 'request'
   | 'turn-hard-limit'
   | 'turn-heartbeats-only'
@@ -94,16 +86,11 @@ export type NemoTimeoutKind =
   | 'download';
 
 /** A time limit ran out. `kind` and the message name which one. */
-export class NemoTimeoutError extends NemoError {
-  override name = 'NemoTimeoutError';
-  readonly kind: NemoTimeoutKind;
+export class TimeoutError extends NemoError {
+  override name = 'TimeoutError';
+  readonly kind: TimeoutKind;
   readonly timeoutMs: number;
-  constructor(
-    kind: NemoTimeoutKind,
-    timeoutMs: number,
-    message: string,
-    options?: NemoErrorOptions,
-  ) {
+  constructor(kind: TimeoutKind, timeoutMs: number, message: string, options?: NemoErrorOptions) {
     super(message, options);
     this.kind = kind;
     this.timeoutMs = timeoutMs;
@@ -111,8 +98,8 @@ export class NemoTimeoutError extends NemoError {
 }
 
 /** The caller aborted the operation through its `AbortSignal`. */
-export class NemoAbortError extends NemoError {
-  override name = 'NemoAbortError';
+export class AbortError extends NemoError {
+  override name = 'AbortError';
   constructor(
     message = 'The operation was aborted by its AbortSignal.',
     options?: NemoErrorOptions,
@@ -122,8 +109,8 @@ export class NemoAbortError extends NemoError {
 }
 
 /** A response body fit none of the shapes the contract allows. `path` points at the bad field. */
-export class NemoResponseValidationError extends NemoError {
-  override name = 'NemoResponseValidationError';
+export class ResponseValidationError extends NemoError {
+  override name = 'ResponseValidationError';
   readonly path: string;
   readonly body: unknown;
   constructor(message: string, details: { path?: string; body?: unknown; cause?: unknown } = {}) {
@@ -133,7 +120,7 @@ export class NemoResponseValidationError extends NemoError {
   }
 }
 
-export interface NemoApiErrorDetails {
+export interface ApiErrorDetails {
   httpStatus: number;
   code?: number | undefined;
   requestId?: string | undefined;
@@ -145,8 +132,8 @@ export interface NemoApiErrorDetails {
  * The service answered with an error: a non-zero JSON `code`, `success: false`,
  * or an HTTP error status.
  */
-export class NemoApiError extends NemoError {
-  override name = 'NemoApiError';
+export class ApiError extends NemoError {
+  override name = 'ApiError';
   /** HTTP status of the response (200 when the error came in a JSON envelope). */
   readonly httpStatus: number;
   /** The backend's JSON `code`, when it sent one. */
@@ -155,7 +142,7 @@ export class NemoApiError extends NemoError {
   readonly requestId: string | undefined;
   /** The parsed response body (credentials redacted). */
   readonly body: unknown;
-  constructor(message: string, details: NemoApiErrorDetails) {
+  constructor(message: string, details: ApiErrorDetails) {
     const suffix = details.requestId ? ` (request id ${details.requestId})` : '';
     super(`${message}${suffix}`, { cause: details.cause });
     this.httpStatus = details.httpStatus;
@@ -165,70 +152,60 @@ export class NemoApiError extends NemoError {
   }
 }
 
-/** 1001: the token expired or is invalid. */
-export class TokenExpiredError extends NemoApiError {
-  override name = 'TokenExpiredError';
+/**
+ * The service rejected the token (code 1001: expired or invalid). An anonymous
+ * token is renewed and the request replayed once before this is raised; a token
+ * you supplied (option, `NEMO_TOKEN`) is never replaced behind your back.
+ */
+export class AuthenticationError extends ApiError {
+  override name = 'AuthenticationError';
 }
 
 /** 1002: the session does not exist (or belongs to another user). */
-export class SessionNotFoundError extends NemoApiError {
+export class SessionNotFoundError extends ApiError {
   override name = 'SessionNotFoundError';
 }
 
 /** 2001: out of credits. `registerUrl` links an anonymous user to a new account. */
-export class InsufficientCreditsError extends NemoApiError {
+export class InsufficientCreditsError extends ApiError {
   override name = 'InsufficientCreditsError';
   readonly registerUrl: string | undefined;
-  constructor(
-    message: string,
-    details: NemoApiErrorDetails & { registerUrl?: string | undefined },
-  ) {
+  constructor(message: string, details: ApiErrorDetails & { registerUrl?: string | undefined }) {
     super(message, details);
     this.registerUrl = details.registerUrl;
   }
 }
 
 /** 4001: the file type is not accepted. Raised locally too, before any byte is sent. */
-export class UnsupportedFileTypeError extends NemoApiError {
+export class UnsupportedFileTypeError extends ApiError {
   override name = 'UnsupportedFileTypeError';
   readonly acceptedFormats: readonly string[];
-  constructor(
-    message: string,
-    details: NemoApiErrorDetails & { acceptedFormats: readonly string[] },
-  ) {
+  constructor(message: string, details: ApiErrorDetails & { acceptedFormats: readonly string[] }) {
     super(message, details);
     this.acceptedFormats = details.acceptedFormats;
   }
 }
 
 /** 4002: the file is larger than the service accepts. Raised locally too, before upload. */
-export class FileTooLargeError extends NemoApiError {
+export class FileTooLargeError extends ApiError {
   override name = 'FileTooLargeError';
   readonly maxBytes: number;
-  constructor(message: string, details: NemoApiErrorDetails & { maxBytes: number }) {
+  constructor(message: string, details: ApiErrorDetails & { maxBytes: number }) {
     super(message, details);
     this.maxBytes = details.maxBytes;
   }
 }
 
-/** HTTP 400: the anonymous-token request had no `X-Client-Id`. */
-export class MissingClientIdError extends NemoApiError {
-  override name = 'MissingClientIdError';
-}
-
 /** HTTP 402: the plan does not allow this export (a subscription limit, not credits). */
-export class ExportNotAllowedError extends NemoApiError {
+export class ExportNotAllowedError extends ApiError {
   override name = 'ExportNotAllowedError';
 }
 
 /** HTTP 429: rate limited. `retryAfterMs` is how long the server asked us to wait. */
-export class RateLimitError extends NemoApiError {
+export class RateLimitError extends ApiError {
   override name = 'RateLimitError';
   readonly retryAfterMs: number | undefined;
-  constructor(
-    message: string,
-    details: NemoApiErrorDetails & { retryAfterMs?: number | undefined },
-  ) {
+  constructor(message: string, details: ApiErrorDetails & { retryAfterMs?: number | undefined }) {
     super(message, details);
     this.retryAfterMs = details.retryAfterMs;
   }
@@ -249,7 +226,7 @@ export class StreamError extends NemoError {
 }
 
 /** Only heartbeats arrived for longer than the turn-lost limit: the agent's turn is lost. */
-export class TurnTimeoutError extends NemoTimeoutError {
+export class TurnTimeoutError extends TimeoutError {
   override name = 'TurnTimeoutError';
 }
 
@@ -279,7 +256,7 @@ export class RenderFailedError extends NemoError {
 }
 
 /** The render did not finish within the allowed number of polls or `maxWait`. */
-export class RenderTimeoutError extends NemoTimeoutError {
+export class RenderTimeoutError extends TimeoutError {
   override name = 'RenderTimeoutError';
   readonly renderId: string;
   constructor(renderId: string, timeoutMs: number, message: string) {

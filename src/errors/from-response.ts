@@ -1,13 +1,11 @@
-import type { BackendProfile } from '../core/backend.js';
 import {
+  ApiError,
+  AuthenticationError,
   ExportNotAllowedError,
   FileTooLargeError,
   InsufficientCreditsError,
-  MissingClientIdError,
-  NemoApiError,
   RateLimitError,
   SessionNotFoundError,
-  TokenExpiredError,
   UnsupportedFileTypeError,
 } from './errors.js';
 
@@ -19,6 +17,17 @@ export const ErrorCode = {
   UnsupportedFileType: 4001,
   FileTooLarge: 4002,
 } as const;
+
+/**
+ * What the error messages need to know about the backend (a structural slice of
+ * core's `BackendProfile`, so this layer imports nothing of ours).
+ */
+export interface ErrorContext {
+  webUrl: string;
+  registerUrl: (userId: string, webUrl: string) => string;
+  acceptedFormats: readonly string[];
+  maxUploadBytes: number;
+}
 
 /** Everything known about a failed response. */
 export interface ApiFailure {
@@ -36,12 +45,21 @@ export interface ApiFailure {
   userId: string | undefined;
 }
 
+/** HTTP 400 on the anonymous-token request (or naming the client id): the `X-Client-Id` was missing. */
+export function isMissingClientId(failure: ApiFailure): boolean {
+  return (
+    failure.httpStatus === 400 &&
+    (failure.code === undefined || failure.code === 400) &&
+    (failure.anonymousTokenRequest || /client.?id/i.test(failure.message ?? ''))
+  );
+}
+
 function serverSays(message: string | undefined): string {
   return message ? ` The service said: "${message}".` : '';
 }
 
 /** Turn a failed response into the typed error for its code or status. A JSON code wins over the status. */
-export function errorFromFailure(failure: ApiFailure, backend: BackendProfile): NemoApiError {
+export function errorFromFailure(failure: ApiFailure, backend: ErrorContext): ApiError {
   const details = {
     httpStatus: failure.httpStatus,
     code: failure.code,
@@ -51,7 +69,7 @@ export function errorFromFailure(failure: ApiFailure, backend: BackendProfile): 
   const said = serverSays(failure.message);
   switch (failure.code) {
     case ErrorCode.TokenExpired:
-      return new TokenExpiredError(
+      return new AuthenticationError(
         `The token was rejected as expired or invalid (code 1001) on ${failure.endpoint}.${said} Supply a fresh token, or unset NEMO_TOKEN and omit the token option so the SDK gets an anonymous one.`,
         details,
       );
@@ -93,8 +111,8 @@ export function errorFromFailure(failure: ApiFailure, backend: BackendProfile): 
   ) {
     switch (failure.httpStatus) {
       case 400:
-        if (failure.anonymousTokenRequest || /client.?id/i.test(failure.message ?? '')) {
-          return new MissingClientIdError(
+        if (isMissingClientId(failure)) {
+          return new ApiError(
             `The service requires an X-Client-Id header (HTTP 400) on ${failure.endpoint}.${said} Pass clientId, set NEMO_CLIENT_ID, or allow the SDK to write ~/.config/nemovideo/client_id.`,
             details,
           );
@@ -127,7 +145,7 @@ export function errorFromFailure(failure: ApiFailure, backend: BackendProfile): 
     failure.httpStatus >= 500
       ? 'The service had a problem; try again later.'
       : 'Check the request arguments; if they look right, report this with the request id.';
-  return new NemoApiError(
+  return new ApiError(
     `The service answered HTTP ${failure.httpStatus}${codePart} on ${failure.endpoint}.${said} ${next}`,
     details,
   );

@@ -5,13 +5,13 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
-  NemoApiError,
+  ApiError,
+  ConnectionError,
   NemoClient,
   type NemoClientOptions,
-  NemoConnectionError,
-  NemoTimeoutError,
   RateLimitError,
   StreamError,
+  TimeoutError,
 } from '../../src/index.js';
 import type { FaultOptions } from '../../src/testing/index.js';
 import { flush, ManualClock } from '../helpers/manual-clock.js';
@@ -46,15 +46,15 @@ async function setup(options: NemoClientOptions = {}) {
 
 describe('one POST per chat() call', () => {
   const httpFaults: { name: string; fault: FaultOptions; error: new (...a: never[]) => Error }[] = [
-    { name: 'HTTP 500', fault: { status: 500 }, error: NemoApiError },
-    { name: 'HTTP 502', fault: { status: 502 }, error: NemoApiError },
+    { name: 'HTTP 500', fault: { status: 500 }, error: ApiError },
+    { name: 'HTTP 502', fault: { status: 502 }, error: ApiError },
     {
       name: 'HTTP 503 with Retry-After',
       fault: { status: 503, headers: { 'retry-after': '1' } },
-      error: NemoApiError,
+      error: ApiError,
     },
-    { name: 'HTTP 504', fault: { status: 504 }, error: NemoApiError },
-    { name: 'JSON code 500 in a 200', fault: { code: 500 }, error: NemoApiError },
+    { name: 'HTTP 504', fault: { status: 504 }, error: ApiError },
+    { name: 'JSON code 500 in a 200', fault: { code: 500 }, error: ApiError },
   ];
   for (const { name, fault, error } of httpFaults) {
     it(`${name}: raised at once, never replayed`, async () => {
@@ -67,7 +67,7 @@ describe('one POST per chat() call', () => {
     });
   }
 
-  it('connection reset before any response: NemoConnectionError, one POST', async () => {
+  it('connection reset before any response: ConnectionError, one POST', async () => {
     const { session } = await setup({ maxRetries: 5 });
     let posts = 0;
     server.use(
@@ -77,7 +77,7 @@ describe('one POST per chat() call', () => {
       }),
     );
     const result = await collect(session.chat('trim the start'));
-    expect(result.error).toBeInstanceOf(NemoConnectionError);
+    expect(result.error).toBeInstanceOf(ConnectionError);
     expect(posts).toBe(1);
   });
 
@@ -115,8 +115,8 @@ describe('one POST per chat() call', () => {
     await flush();
     await clock.advance(60_000);
     const result = await done;
-    expect(result.error).toBeInstanceOf(NemoTimeoutError);
-    expect((result.error as NemoTimeoutError).kind).toBe('stream-idle');
+    expect(result.error).toBeInstanceOf(TimeoutError);
+    expect((result.error as TimeoutError).kind).toBe('stream-idle');
     expect(result.events.length).toBeGreaterThan(0);
     expect(runSsePosts()).toBe(1);
   });

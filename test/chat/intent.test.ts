@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeIntent, translateReply } from '../../src/index.js';
+import { routeIntent, translateReply } from '../../src/helpers.js';
 
 describe('routeIntent', () => {
   const table: [string, ReturnType<typeof routeIntent>][] = [

@@ -4,12 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  AbortError,
+  ApiError,
   type ChatEvent,
-  NemoAbortError,
-  NemoApiError,
+  ConnectionError,
   NemoClient,
   type NemoClientOptions,
-  NemoConnectionError,
   StreamError,
   TurnLostError,
   TurnTimeoutError,
@@ -238,7 +238,7 @@ describe('disconnect recovery (never re-send)', () => {
     }
     const error = await lost;
     expect(error).toBeInstanceOf(TurnLostError);
-    expect((error as TurnLostError).cause).toBeInstanceOf(NemoApiError);
+    expect((error as TurnLostError).cause).toBeInstanceOf(ApiError);
     expect(posts()).toBe(1);
   });
 
@@ -257,7 +257,7 @@ describe('disconnect recovery (never re-send)', () => {
     await clock.waitForSleep(30_000);
     await clock.advance(30_000);
     const turn = await stalled;
-    expect(turn.recovery?.error.name).toBe('NemoTimeoutError');
+    expect(turn.recovery?.error.name).toBe('TimeoutError');
     expect(turn.recovery?.reads).toBe(1);
     expect(turn.summary).toContain('added Title');
     expect(posts()).toBe(1);
@@ -269,7 +269,7 @@ describe('disconnect recovery (never re-send)', () => {
     await expect(session.send('x')).rejects.toBeInstanceOf(StreamError);
     emulator.agent(undefined);
     emulator.fail('POST /run_sse', { status: 500 });
-    await expect(session.send('hello')).rejects.toBeInstanceOf(NemoApiError);
+    await expect(session.send('hello')).rejects.toBeInstanceOf(ApiError);
     emulator.configure({ heartbeatMs: 5, heartbeatStyle: 'comment' });
     emulator.fail('POST /run_sse', { stallAfterEvents: 1, stallWith: 'heartbeats' });
     const timedOut = session.send('hello', { heartbeatTimeout: 500 }).catch((e: unknown) => e);
@@ -307,7 +307,7 @@ describe('disconnect recovery (never re-send)', () => {
       .catch((e: unknown) => e);
     await clock.waitForSleep(30_000);
     controller.abort();
-    expect(await outcome).toBeInstanceOf(NemoAbortError);
+    expect(await outcome).toBeInstanceOf(AbortError);
     expect(clock.pending()).toEqual([]);
     expect(stateReads()).toBe(1);
     expect(posts()).toBe(1);
@@ -327,7 +327,7 @@ describe('connection failures without emulator', () => {
       runSse++;
       throw new TypeError('fetch failed', { cause: refused });
     });
-    await expect(session.send('hi')).rejects.toBeInstanceOf(NemoConnectionError);
+    await expect(session.send('hi')).rejects.toBeInstanceOf(ConnectionError);
     expect(runSse).toBe(1);
   });
 });

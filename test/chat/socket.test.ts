@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NemoAbortError, NemoClient, NemoTimeoutError } from '../../src/index.js';
+import { AbortError, NemoClient, TimeoutError } from '../../src/index.js';
 import { flush, ManualClock } from '../helpers/manual-clock.js';
 import { adk, data, SID, TOKEN } from './helpers.js';
 
@@ -50,7 +50,7 @@ describe('the socket of a turn', () => {
     expect((await iterator.next()).value?.type).toBe('text');
     const pending = iterator.next();
     controller.abort();
-    await expect(pending).rejects.toBeInstanceOf(NemoAbortError);
+    await expect(pending).rejects.toBeInstanceOf(AbortError);
     await closed;
     expect(posts).toBe(1);
   });
@@ -71,7 +71,7 @@ describe('the socket of a turn', () => {
     const pending = iterator.next().catch((error: unknown) => error);
     await flush();
     await clock.advance(5000);
-    expect(await pending).toBeInstanceOf(NemoTimeoutError);
+    expect(await pending).toBeInstanceOf(TimeoutError);
     await closed;
     expect(clock.pending()).toEqual([]);
   });

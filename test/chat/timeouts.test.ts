@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { NemoAbortError, NemoTimeoutError, TurnTimeoutError } from '../../src/index.js';
+import { AbortError, TimeoutError, TurnTimeoutError } from '../../src/index.js';
 import { flush, ManualClock } from '../helpers/manual-clock.js';
 import { adk, collect, controlledSse, data, fakeClient } from './helpers.js';
 
@@ -29,16 +29,16 @@ async function tick(
 }
 
 describe('hard limit of a turn', () => {
-  it('ends the turn with NemoTimeoutError turn-hard-limit (backend.turn.hardTimeoutMs)', async () => {
+  it('ends the turn with TimeoutError turn-hard-limit (backend.turn.hardTimeoutMs)', async () => {
     const { clock, body, session } = setup({ backend: { turn: { hardTimeoutMs: 10_000 } } });
     const done = collect(session.chat('hi'));
     await tick(clock, body, 3, 1000, TEXT);
     await tick(clock, body, 8, 1000, HEARTBEAT);
     const { events, error } = await done;
-    expect(error).toBeInstanceOf(NemoTimeoutError);
+    expect(error).toBeInstanceOf(TimeoutError);
     expect(error).not.toBeInstanceOf(TurnTimeoutError);
-    expect((error as NemoTimeoutError).kind).toBe('turn-hard-limit');
-    expect((error as NemoTimeoutError).timeoutMs).toBe(10_000);
+    expect((error as TimeoutError).kind).toBe('turn-hard-limit');
+    expect((error as TimeoutError).timeoutMs).toBe(10_000);
     expect((error as Error).message).toMatch(/hard limit of 10 s.*hardTimeout/);
     expect(events.filter((e) => e.type === 'text')).toHaveLength(3);
     expect(body.cancelled).not.toBe(false);
@@ -50,7 +50,7 @@ describe('hard limit of a turn', () => {
     const done = collect(session.chat('hi', { hardTimeout: 2000 }));
     await tick(clock, body, 3, 1000, TEXT);
     const { error } = await done;
-    expect((error as NemoTimeoutError).kind).toBe('turn-hard-limit');
+    expect((error as TimeoutError).kind).toBe('turn-hard-limit');
   });
 });
 
@@ -96,8 +96,8 @@ describe('transport watchdog', () => {
     await tick(clock, body, 3, 1000);
     const { events, error } = await done;
     expect(events).toHaveLength(10);
-    expect(error).toBeInstanceOf(NemoTimeoutError);
-    expect((error as NemoTimeoutError).kind).toBe('stream-idle');
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).kind).toBe('stream-idle');
     expect((error as Error).message).toMatch(/No bytes arrived .* 3 s.*idleTimeout/);
     expect(body.cancelled).not.toBe(false);
     expect(clock.pending()).toEqual([]);
@@ -129,8 +129,8 @@ describe('transport watchdog', () => {
     await flush();
     await clock.advance(2000);
     const { error } = await done;
-    expect(error).toBeInstanceOf(NemoTimeoutError);
-    expect((error as NemoTimeoutError).kind).toBe('request');
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).kind).toBe('request');
     expect(calls).toHaveLength(1);
     expect(clock.pending()).toEqual([]);
   });
@@ -187,7 +187,7 @@ describe('with vitest fake timers and the system clock', () => {
     await vi.advanceTimersByTimeAsync(1000);
     const { events, error } = await done;
     expect(events.map((e) => e.type)).toEqual(['text', 'heartbeat']);
-    expect((error as NemoTimeoutError).kind).toBe('stream-idle');
+    expect((error as TimeoutError).kind).toBe('stream-idle');
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -209,7 +209,7 @@ describe('with vitest fake timers and the system clock', () => {
     await vi.advanceTimersByTimeAsync(1000);
     expect(vi.getTimerCount()).toBeGreaterThan(0);
     controller.abort();
-    expect((await aborted).error).toBeInstanceOf(NemoAbortError);
+    expect((await aborted).error).toBeInstanceOf(AbortError);
     expect(vi.getTimerCount()).toBe(0);
   });
 });

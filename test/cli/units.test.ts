@@ -11,16 +11,16 @@ import { formatBytes, formatDuration, oneLine } from '../../src/cli/format.js';
 import { probeMp4 } from '../../src/cli/mp4.js';
 import { colorAllowed, Output, type TextSink } from '../../src/cli/output.js';
 import {
+  AbortError,
+  ConfigError,
+  ConnectionError,
   DownloadError,
   ExportNotAllowedError,
-  InsecureTransportError,
   InsufficientCreditsError,
-  NemoAbortError,
-  NemoConnectionError,
-  NemoTimeoutError,
   RateLimitError,
   RenderFailedError,
   SessionNotFoundError,
+  TimeoutError,
   UnsupportedFileTypeError,
 } from '../../src/index.js';
 
@@ -156,18 +156,20 @@ describe('describeError', () => {
     ],
     [new RenderFailedError('render_1', 'Lambda timeout'), ExitCode.Api, /Lambda timeout/],
     [
-      new NemoConnectionError('Could not reach x for GET /y (ECONNREFUSED). Check it.'),
+      new ConnectionError('Could not reach x for GET /y (ECONNREFUSED). Check it.'),
       ExitCode.Network,
       /Could not reach the NemoVideo API at https:\/\/api\.test \(ECONNREFUSED\)/,
     ],
-    [new NemoTimeoutError('request', 1000, 'too slow'), ExitCode.Network, /too slow/],
+    [new TimeoutError('request', 1000, 'too slow'), ExitCode.Network, /too slow/],
     [new DownloadError('cut'), ExitCode.Network, /cut/],
     [
-      new InsecureTransportError('http://example.com'),
+      new ConfigError(
+        'Refusing to send credentials over plain http to http://example.com. Use https, or pass allowInsecureHttp: true if this network is trusted.',
+      ),
       ExitCode.Usage,
       /plain http to http:\/\/example\.com/,
     ],
-    [new NemoAbortError(), ExitCode.Aborted, /^Aborted\.$/],
+    [new AbortError(), ExitCode.Aborted, /^Aborted\.$/],
     [
       Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' }),
       ExitCode.Usage,

@@ -3,14 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  FileTokenStore,
-  MemoryTokenStore,
-  NemoClient,
-  NemoConfigError,
-  RateLimitError,
-  TokenExpiredError,
-} from '../../src/index.js';
+import { FileTokenStore, MemoryTokenStore } from '../../src/helpers.js';
+import { AuthenticationError, ConfigError, NemoClient, RateLimitError } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 
@@ -102,10 +96,10 @@ describe('token sources', () => {
     expect(new NemoClient({ token: 'nmv_usr_option_1234', clientIdFile: false }).tokenSource).toBe(
       'option',
     );
-    expect(() => new NemoClient({ token: '  ' })).toThrow(NemoConfigError);
+    expect(() => new NemoClient({ token: '  ' })).toThrow(ConfigError);
   });
 
-  it('raises TokenExpiredError for a rejected fixed token, without asking for another', async () => {
+  it('raises AuthenticationError for a rejected fixed token, without asking for another', async () => {
     const svc = anonymousService();
     const client = new NemoClient({
       token: 'nmv_usr_fixed_but_dead',
@@ -113,7 +107,7 @@ describe('token sources', () => {
       logLevel: 'off',
     });
     const error = await client.credits.balance().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TokenExpiredError);
+    expect(error).toBeInstanceOf(AuthenticationError);
     expect(svc.grants).toBe(0);
     expect(svc.bearers).toHaveLength(1);
   });
@@ -188,7 +182,7 @@ describe('token sources', () => {
       http.get(BALANCE, () => HttpResponse.json({ code: 1001 })),
     );
     const client = new NemoClient({ clientId: 'c', logLevel: 'off' });
-    await expect(client.credits.balance()).rejects.toBeInstanceOf(TokenExpiredError);
+    await expect(client.credits.balance()).rejects.toBeInstanceOf(AuthenticationError);
     expect(grants).toBe(2);
   });
 
@@ -389,7 +383,7 @@ describe('client id', () => {
   });
 
   it('rejects an unusable client id with a clear error', async () => {
-    expect(() => new NemoClient({ clientId: 'x'.repeat(65) })).toThrow(NemoConfigError);
+    expect(() => new NemoClient({ clientId: 'x'.repeat(65) })).toThrow(ConfigError);
     const file = join(dir, 'bad');
     await writeFile(file, 'has spaces in it');
     await expect(new NemoClient({ clientIdFile: file }).getClientId()).rejects.toThrow(

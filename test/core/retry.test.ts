@@ -1,6 +1,6 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { NemoApiError, NemoClient, NemoConnectionError, RateLimitError } from '../../src/index.js';
+import { ApiError, ConnectionError, NemoClient, RateLimitError } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 
@@ -108,8 +108,8 @@ describe('retries', () => {
       await clock.advance(backoff);
     }
     const error = await result;
-    expect(error).toBeInstanceOf(NemoApiError);
-    expect((error as NemoApiError).httpStatus).toBe(503);
+    expect(error).toBeInstanceOf(ApiError);
+    expect((error as ApiError).httpStatus).toBe(503);
     expect(calls()).toBe(4);
     const backoffs = clock.sleeps.filter((ms) => ms !== 60_000);
     expect(backoffs).toHaveLength(3);
@@ -131,11 +131,11 @@ describe('retries', () => {
     expect(calls()).toBe(2);
   });
 
-  it('raises NemoConnectionError saying what to check when retries run out', async () => {
+  it('raises ConnectionError saying what to check when retries run out', async () => {
     sequence(() => HttpResponse.error());
     const { client } = setup({ maxRetries: 0 });
     const error = await client.credits.balance().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NemoConnectionError);
+    expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).message).toMatch(
       /Could not reach https:\/\/mega-api-prod\.nemovideo\.ai/,
     );
@@ -145,14 +145,14 @@ describe('retries', () => {
   it('does not retry 4xx other than 408 and 429', async () => {
     const calls = sequence(() => HttpResponse.json({ message: 'bad' }, { status: 422 }));
     const { client } = setup();
-    await expect(client.credits.balance()).rejects.toBeInstanceOf(NemoApiError);
+    await expect(client.credits.balance()).rejects.toBeInstanceOf(ApiError);
     expect(calls()).toBe(1);
   });
 
   it('a per-call maxRetries overrides the client default', async () => {
     const calls = sequence(() => HttpResponse.json({}, { status: 500 }));
     const { client } = setup({ maxRetries: 5 });
-    await expect(client.credits.balance({ maxRetries: 0 })).rejects.toBeInstanceOf(NemoApiError);
+    await expect(client.credits.balance({ maxRetries: 0 })).rejects.toBeInstanceOf(ApiError);
     expect(calls()).toBe(1);
   });
 });

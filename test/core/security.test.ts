@@ -1,12 +1,12 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
-  InsecureTransportError,
-  NemoAbortError,
-  NemoApiError,
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigError,
   NemoClient,
-  NemoTimeoutError,
-  TokenExpiredError,
+  TimeoutError,
 } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
@@ -39,8 +39,8 @@ describe('redaction', () => {
       logger,
       logLevel: 'debug',
     });
-    const error = (await client.credits.balance().catch((e: unknown) => e)) as TokenExpiredError;
-    expect(error).toBeInstanceOf(TokenExpiredError);
+    const error = (await client.credits.balance().catch((e: unknown) => e)) as AuthenticationError;
+    expect(error).toBeInstanceOf(AuthenticationError);
     for (const text of [
       error.message,
       String(error),
@@ -97,7 +97,7 @@ describe('redaction', () => {
 describe('plain http', () => {
   it('refuses to send a token over http to a remote host', () => {
     expect(() => new NemoClient({ token: SECRET, baseUrl: 'http://api.example.com' })).toThrow(
-      InsecureTransportError,
+      ConfigError,
     );
     const error = (() => {
       try {
@@ -141,8 +141,8 @@ describe('timeouts and abort', () => {
     const result = client.credits.balance().catch((e: unknown) => e);
     await clock.waitForSleep(5_000);
     await clock.advance(5_000);
-    const error = (await result) as NemoTimeoutError;
-    expect(error).toBeInstanceOf(NemoTimeoutError);
+    const error = (await result) as TimeoutError;
+    expect(error).toBeInstanceOf(TimeoutError);
     expect(error.kind).toBe('request');
     expect(error.timeoutMs).toBe(5_000);
     expect(error.message).toMatch(/5000 ms \(the request timeout\)/);
@@ -155,10 +155,10 @@ describe('timeouts and abort', () => {
     const result = client.credits.balance({ timeout: 100 }).catch((e: unknown) => e);
     await clock.waitForSleep(100);
     await clock.advance(100);
-    expect(await result).toBeInstanceOf(NemoTimeoutError);
+    expect(await result).toBeInstanceOf(TimeoutError);
   });
 
-  it('aborts with NemoAbortError and clears its timer', async () => {
+  it('aborts with AbortError and clears its timer', async () => {
     const clock = new ManualClock();
     server.use(http.get(BALANCE, () => new Promise<Response>(() => {})));
     const client = new NemoClient({ token: SECRET, clientIdFile: false, clock });
@@ -166,7 +166,7 @@ describe('timeouts and abort', () => {
     const result = client.credits.balance({ signal: controller.signal }).catch((e: unknown) => e);
     await clock.waitForSleep(60_000);
     controller.abort();
-    expect(await result).toBeInstanceOf(NemoAbortError);
+    expect(await result).toBeInstanceOf(AbortError);
     expect(clock.pending()).toEqual([]);
   });
 
@@ -178,7 +178,7 @@ describe('timeouts and abort', () => {
     const result = client.credits.balance({ signal: controller.signal }).catch((e: unknown) => e);
     await clock.waitForSleep(30_000);
     controller.abort();
-    expect(await result).toBeInstanceOf(NemoAbortError);
+    expect(await result).toBeInstanceOf(AbortError);
     expect(clock.pending()).toEqual([]);
   });
 
@@ -192,10 +192,10 @@ describe('timeouts and abort', () => {
     );
     const client = new NemoClient({ token: SECRET, clientIdFile: false });
     await expect(client.credits.balance({ signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
-      NemoAbortError,
+      AbortError,
     );
     expect(calls).toBe(0);
     // Every SDK error is a NemoError, including API ones.
-    expect(new NemoApiError('x', { httpStatus: 500 })).toBeInstanceOf(Error);
+    expect(new ApiError('x', { httpStatus: 500 })).toBeInstanceOf(Error);
   });
 });

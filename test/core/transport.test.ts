@@ -1,18 +1,17 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
+  ApiError,
+  AuthenticationError,
+  ConfigError,
   ExportNotAllowedError,
   FileTooLargeError,
   InsufficientCreditsError,
   isNemoError,
-  MissingClientIdError,
-  NemoApiError,
   NemoClient,
-  NemoConfigError,
-  NemoResponseValidationError,
   RateLimitError,
+  ResponseValidationError,
   SessionNotFoundError,
-  TokenExpiredError,
   UnsupportedFileTypeError,
 } from '../../src/index.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
@@ -77,7 +76,7 @@ describe('requests on the wire', () => {
     const c = client();
     const s = c.sessions.open('5529798706024415232');
     expect(s.id).toBe('5529798706024415232');
-    expect(() => c.sessions.open('')).toThrow(NemoConfigError);
+    expect(() => c.sessions.open('')).toThrow(ConfigError);
   });
 
   it('honours baseUrl, then NEMO_API_URL, then the production URL', async ({ onTestFinished }) => {
@@ -92,7 +91,7 @@ describe('requests on the wire', () => {
     expect(client({ baseUrl: 'https://example.test/api' }).baseUrl).toBe(
       'https://example.test/api',
     );
-    expect(() => client({ baseUrl: 'not a url' })).toThrow(NemoConfigError);
+    expect(() => client({ baseUrl: 'not a url' })).toThrow(ConfigError);
   });
 
   it('reads the credit balance from every tolerated envelope', async () => {
@@ -122,7 +121,7 @@ describe('errors by code and status', () => {
   }
 
   it('maps each documented JSON code to its class', async () => {
-    expect(await failWith({ code: 1001, message: 'expired' })).toBeInstanceOf(TokenExpiredError);
+    expect(await failWith({ code: 1001, message: 'expired' })).toBeInstanceOf(AuthenticationError);
     expect(await failWith({ code: 1002, message: 'no such session' })).toBeInstanceOf(
       SessionNotFoundError,
     );
@@ -153,8 +152,8 @@ describe('errors by code and status', () => {
     const server500 = (await failWith(
       { message: 'boom' },
       { status: 500, headers: { 'x-request-id': 'req-123' } },
-    )) as NemoApiError;
-    expect(server500).toBeInstanceOf(NemoApiError);
+    )) as ApiError;
+    expect(server500).toBeInstanceOf(ApiError);
     expect(server500.httpStatus).toBe(500);
     expect(server500.requestId).toBe('req-123');
     expect(server500.body).toEqual({ message: 'boom' });
@@ -184,19 +183,19 @@ describe('errors by code and status', () => {
     const error = (await failWith({
       success: false,
       error: { message: 'render exploded' },
-    })) as NemoApiError;
-    expect(error).toBeInstanceOf(NemoApiError);
+    })) as ApiError;
+    expect(error).toBeInstanceOf(ApiError);
     expect(error.message).toContain('render exploded');
   });
 
-  it('maps HTTP 400 on the anonymous-token request to MissingClientIdError', async () => {
+  it('maps HTTP 400 on the anonymous-token request to an ApiError naming the client id', async () => {
     server.use(
       http.post(`${BASE}/api/auth/anonymous-token`, () =>
         HttpResponse.json({ message: 'X-Client-Id required' }, { status: 400 }),
       ),
     );
     const c = new NemoClient({ clientId: 'cid-1', logLevel: 'off' });
-    await expect(c.getToken()).rejects.toBeInstanceOf(MissingClientIdError);
+    await expect(c.getToken()).rejects.toThrow(/X-Client-Id header \(HTTP 400\)/);
   });
 
   it('carries the registration link on 2001 when the anonymous user id is known', async () => {
@@ -213,7 +212,7 @@ describe('errors by code and status', () => {
 });
 
 describe('response validation', () => {
-  it('rejects a body that fits no schema with NemoResponseValidationError naming the path', async () => {
+  it('rejects a body that fits no schema with ResponseValidationError naming the path', async () => {
     server.use(
       http.get(`${BASE}/api/credits/balance/simple`, () =>
         HttpResponse.json({ code: 0, data: { avail: 1 } }),
@@ -221,8 +220,8 @@ describe('response validation', () => {
     );
     const error = (await client()
       .credits.balance()
-      .catch((e: unknown) => e)) as NemoResponseValidationError;
-    expect(error).toBeInstanceOf(NemoResponseValidationError);
+      .catch((e: unknown) => e)) as ResponseValidationError;
+    expect(error).toBeInstanceOf(ResponseValidationError);
     expect(error.path).toBe('data.available');
     expect(error.message).toMatch(/credits response/);
   });
@@ -233,7 +232,7 @@ describe('response validation', () => {
         HttpResponse.html('<html>gateway</html>'),
       ),
     );
-    await expect(client().credits.balance()).rejects.toBeInstanceOf(NemoResponseValidationError);
+    await expect(client().credits.balance()).rejects.toBeInstanceOf(ResponseValidationError);
   });
 
   it('rejects a session response without a session id', async () => {
@@ -242,8 +241,8 @@ describe('response validation', () => {
     );
     const error = (await client()
       .sessions.create()
-      .catch((e: unknown) => e)) as NemoResponseValidationError;
-    expect(error).toBeInstanceOf(NemoResponseValidationError);
+      .catch((e: unknown) => e)) as ResponseValidationError;
+    expect(error).toBeInstanceOf(ResponseValidationError);
     expect(error.path).toBe('data.session_id');
   });
 });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { Clock } from '../../src/index.js';
+import type { Clock } from '../../src/helpers.js';
 
 /** A clock whose sleeps end at once (retries and Retry-After waits cost nothing), abortable. */
 export const instantClock: Clock = {

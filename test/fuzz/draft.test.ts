@@ -12,11 +12,9 @@ import {
   diffTimelines,
   encodeDraft,
   isExportReady,
-  isNemoError,
-  NemoClient,
   summarizeTimeline,
-  type Timeline,
-} from '../../src/index.js';
+} from '../../src/helpers.js';
+import { isNemoError, NemoClient, type Timeline } from '../../src/index.js';
 import { BASE, useMswServer } from '../helpers/msw.js';
 import {
   dataArb,

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NemoClient, type NemoClientOptions, summarizeTimeline } from '../../src/index.js';
+import { summarizeTimeline } from '../../src/helpers.js';
+import { NemoClient, type NemoClientOptions } from '../../src/index.js';
 import { createEmulator, type NemoEmulator } from '../../src/testing/index.js';
 
 let dir: string;
@@ -48,7 +49,7 @@ async function referenceWorkflow(emulator: NemoEmulator, options: NemoClientOpti
   expect(result.path).toBe(out);
   const bytes = await readFile(out);
   expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
-  expect(result.bytesWritten).toBe(bytes.length);
+  expect(result.bytes).toBe(bytes.length);
   expect(progress.at(-1)).toBe(100);
 
   // One message, one POST; the CDN never saw a credential.

@@ -132,7 +132,7 @@ async function workflow(lane: Lane, index: number, dir: string): Promise<Outcome
     }
   };
 
-  let exported: { bytesWritten?: number | undefined } | undefined;
+  let exported: { bytes?: number | undefined } | undefined;
   try {
     arm('session');
     const session = await client.sessions.create({ signal });
@@ -162,9 +162,9 @@ async function workflow(lane: Lane, index: number, dir: string): Promise<Outcome
   const written = await fileState(file);
   if (outcome.result === 'ok') {
     if (!written) outcome.violations.push('export succeeded but wrote no file');
-    else if (written.size !== RESULT_BYTES || exported?.bytesWritten !== RESULT_BYTES) {
+    else if (written.size !== RESULT_BYTES || exported?.bytes !== RESULT_BYTES) {
       outcome.violations.push(
-        `file of ${written.size} bytes (bytesWritten ${exported?.bytesWritten}), expected ${RESULT_BYTES}`,
+        `file of ${written.size} bytes (bytes ${exported?.bytes}), expected ${RESULT_BYTES}`,
       );
     } else if (written.head !== 'ftyp') outcome.violations.push('the file is not an MP4');
   } else if (written) {

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  AbortError,
   DownloadError,
-  type DownloadProgress,
-  NemoAbortError,
   NemoClient,
-  NemoTimeoutError,
+  TimeoutError,
+  type TransferProgress,
 } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 
@@ -219,19 +219,19 @@ describe('client.download()', () => {
 
   it('reports monotonic progress ending at 100 %, with and without Content-Length', async () => {
     for (const name of ['ok.mp4', 'chunked.mp4']) {
-      const events: DownloadProgress[] = [];
+      const events: TransferProgress[] = [];
       await client().download(`${cdn.url}/renders/${name}`, join(dir, name), {
         onProgress: (p) => events.push(p),
       });
       expect(events.length).toBeGreaterThan(1);
       const percents = events.map((e) => e.percent ?? -1);
-      const bytes = events.map((e) => e.bytes);
+      const bytes = events.map((e) => e.loadedBytes);
       expect(percents).toEqual([...percents].sort((a, b) => a - b));
       if (name === 'ok.mp4') expect(new Set(percents).size).toBe(percents.length);
       else expect(percents.slice(0, -1).every((p) => p === -1)).toBe(true); // unknown until done
       expect(bytes).toEqual([...bytes].sort((a, b) => a - b));
       expect(events.at(-1)).toEqual({
-        bytes: PAYLOAD.byteLength,
+        loadedBytes: PAYLOAD.byteLength,
         totalBytes: PAYLOAD.byteLength,
         percent: 100,
       });
@@ -284,7 +284,7 @@ describe('client.download()', () => {
     for (const name of ['cut.mp4', 'broken.mp4', 'missing.mp4']) {
       apiLog.length = 0;
       const target = join(dir, `fb-${name}`);
-      const events: DownloadProgress[] = [];
+      const events: TransferProgress[] = [];
       const result = await client().download(`${cdn.url}/renders/${name}`, target, {
         renderId: 'render_1',
         onProgress: (p) => events.push(p),
@@ -312,7 +312,7 @@ describe('client.download()', () => {
 
   it('stops on abort mid-download and leaves nothing behind', async () => {
     const controller = new AbortController();
-    const events: DownloadProgress[] = [];
+    const events: TransferProgress[] = [];
     const clock = new ManualClock();
     const pending = client({ clock }).download(`${cdn.url}/renders/stall.mp4`, join(dir, 'a.mp4'), {
       signal: controller.signal,
@@ -320,12 +320,12 @@ describe('client.download()', () => {
       onProgress: (p) => {
         events.push(p);
         // Progress comes per whole percent: abort at the first report with bytes in hand.
-        if (p.bytes > 0) controller.abort();
+        if (p.loadedBytes > 0) controller.abort();
       },
     });
-    await expect(pending).rejects.toBeInstanceOf(NemoAbortError);
-    expect(events.at(-1)?.bytes).toBeGreaterThan(0);
-    expect(events.at(-1)?.bytes).toBeLessThanOrEqual(512 * 1024);
+    await expect(pending).rejects.toBeInstanceOf(AbortError);
+    expect(events.at(-1)?.loadedBytes).toBeGreaterThan(0);
+    expect(events.at(-1)?.loadedBytes).toBeLessThanOrEqual(512 * 1024);
     expect(await readdir(dir)).toEqual([]);
     expect(clock.pending()).toEqual([]); // the stall watchdog is gone too
   });
@@ -341,8 +341,8 @@ describe('client.download()', () => {
       idleTimeout: 5000,
       onProgress: (p) => {
         // Progress is reported per whole percent, so it need not show every byte received.
-        received = p.bytes;
-        if (p.bytes > 0) someBytes();
+        received = p.loadedBytes;
+        if (p.loadedBytes > 0) someBytes();
       },
     });
     let settled = false;
@@ -367,8 +367,8 @@ describe('client.download()', () => {
     expect(received).toBeGreaterThan(0);
     expect(received).toBeLessThanOrEqual(512 * 1024);
     const error = await pending.catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NemoTimeoutError);
-    expect((error as NemoTimeoutError).kind).toBe('download');
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).kind).toBe('download');
     expect(await readdir(dir)).toEqual([]);
     expect(clock.pending()).toEqual([]);
   });
@@ -552,10 +552,10 @@ describe('client.download() transports', () => {
       const pending = client(options).download(`${cdn.url}/renders/stall.mp4`, target, {
         signal: controller.signal,
         onProgress: (p) => {
-          if (p.bytes > 0) controller.abort();
+          if (p.loadedBytes > 0) controller.abort();
         },
       });
-      await expect(pending).rejects.toBeInstanceOf(NemoAbortError);
+      await expect(pending).rejects.toBeInstanceOf(AbortError);
       expect(await readdir(dir)).toEqual([]);
     });
   }

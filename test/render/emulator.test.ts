@@ -3,16 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  DownloadError,
   decodeDraft,
   diffTimelines,
   type ExportProgress,
   encodeDraft,
-  NemoClient,
-  RenderFailedError,
-  type Session,
   summarizeTimeline,
-} from '../../src/index.js';
+} from '../../src/helpers.js';
+import { DownloadError, NemoClient, RenderFailedError, type Session } from '../../src/index.js';
 import { resultMp4 } from '../../src/testing/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { useEmulatorServer } from '../helpers/msw.js';
@@ -112,7 +109,7 @@ describe('against the emulator', () => {
       );
       const expected = resultBytes();
       expect(Buffer.compare(await readFile(target), Buffer.from(expected))).toBe(0);
-      expect(result.bytesWritten).toBe(expected.byteLength);
+      expect(result.bytes).toBe(expected.byteLength);
       expect(result.url).toMatch(/^https:\/\/cdn\.emulator\.nemovideo\.test\/renders\//);
       expect(emulator.render(result.renderId)?.status).toBe('completed');
       const cdn = emulator.requests.filter((r) => r.origin === 'cdn');

@@ -3,12 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HttpResponse, http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  DraftNotReadyError,
-  type ExportProgress,
-  NemoClient,
-  RenderFailedError,
-} from '../../src/index.js';
+import type { ExportProgress } from '../../src/helpers.js';
+import { DraftNotReadyError, NemoClient, RenderFailedError } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 import { drive, READY_DRAFT } from './helpers.js';
@@ -86,7 +82,7 @@ describe('session.export()', () => {
     expect(result).toMatchObject({
       url: `${CDN}/renders/out.mp4`,
       path: target,
-      bytesWritten: MP4.byteLength,
+      bytes: MP4.byteLength,
       durationSec: 10,
       sizeBytes: MP4.byteLength,
     });

@@ -1,13 +1,12 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it, vi } from 'vitest';
+import { decodeDraft, type RenderStatus } from '../../src/helpers.js';
 import {
+  AbortError,
   DraftNotReadyError,
-  decodeDraft,
   ExportNotAllowedError,
-  NemoAbortError,
   NemoClient,
   RenderFailedError,
-  type RenderStatus,
   RenderTimeoutError,
 } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
@@ -315,7 +314,7 @@ describe('job.wait()', () => {
     const waiting = job.wait({ signal: controller.signal });
     await clock.waitForSleep(30_000);
     controller.abort();
-    await expect(waiting).rejects.toBeInstanceOf(NemoAbortError);
+    await expect(waiting).rejects.toBeInstanceOf(AbortError);
     expect(clock.pending()).toEqual([]);
   });
 
@@ -337,7 +336,7 @@ describe('job.wait()', () => {
       expect(polls).toHaveLength(1);
       expect(vi.getTimerCount()).toBe(1); // the next wait; the request timeout timer is gone
       controller.abort();
-      await expect(waiting).rejects.toBeInstanceOf(NemoAbortError);
+      await expect(waiting).rejects.toBeInstanceOf(AbortError);
       expect(vi.getTimerCount()).toBe(0);
     } finally {
       vi.useRealTimers();
@@ -358,14 +357,14 @@ describe('job.wait()', () => {
     const first = job.wait({ signal: a.signal, pollInterval: 100 });
     await clock.waitForSleep(100);
     a.abort();
-    await expect(first).rejects.toBeInstanceOf(NemoAbortError);
+    await expect(first).rejects.toBeInstanceOf(AbortError);
     expect(cancels).toEqual([]);
 
     const b = new AbortController();
     const second = job.wait({ signal: b.signal, pollInterval: 100, cancelOnAbort: true });
     await clock.waitForSleep(100);
     b.abort();
-    await expect(second).rejects.toBeInstanceOf(NemoAbortError);
+    await expect(second).rejects.toBeInstanceOf(AbortError);
     expect(cancels).toEqual([job.id]);
     expect(clock.pending()).toEqual([]);
   });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from 'msw';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileTokenStore, InsecureTransportError, NemoClient } from '../../src/index.js';
+import { FileTokenStore } from '../../src/helpers.js';
+import { ConfigError, NemoClient } from '../../src/index.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 
 const server = useMswServer();
@@ -102,7 +103,7 @@ describe('plain http', () => {
       for (const token of ['tok-http-test-123456', () => 'tok-http-fn-123456', undefined]) {
         expect(
           () => new NemoClient({ baseUrl, clientIdFile: false, ...(token ? { token } : {}) }),
-        ).toThrow(InsecureTransportError);
+        ).toThrow(ConfigError);
       }
     });
   }
@@ -112,7 +113,7 @@ describe('plain http', () => {
     onTestFinished(() => {
       delete process.env.NEMO_API_URL;
     });
-    expect(() => new NemoClient({ clientIdFile: false })).toThrow(InsecureTransportError);
+    expect(() => new NemoClient({ clientIdFile: false })).toThrow(ConfigError);
   });
 
   it('allows loopback hosts', () => {

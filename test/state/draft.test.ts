@@ -7,11 +7,9 @@ import {
   diffTimelines,
   encodeDraft,
   isExportReady,
-  isNemoError,
-  NemoResponseValidationError,
   summarizeTimeline,
-  type Timeline,
-} from '../../src/index.js';
+} from '../../src/helpers.js';
+import { isNemoError, ResponseValidationError, type Timeline } from '../../src/index.js';
 
 /** The emulator's documented example draft (docs/testing.md). */
 const EXAMPLE = {
@@ -138,8 +136,8 @@ describe('decodeDraft', () => {
     } catch (error) {
       caught = error;
     }
-    expect(caught).toBeInstanceOf(NemoResponseValidationError);
-    expect((caught as NemoResponseValidationError).path).toBe(path);
+    expect(caught).toBeInstanceOf(ResponseValidationError);
+    expect((caught as ResponseValidationError).path).toBe(path);
     expect((caught as Error).message).toContain(path);
   });
 

@@ -1,11 +1,7 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import {
-  NemoClient,
-  NemoResponseValidationError,
-  SessionNotFoundError,
-  summarizeTimeline,
-} from '../../src/index.js';
+import { summarizeTimeline } from '../../src/helpers.js';
+import { NemoClient, ResponseValidationError, SessionNotFoundError } from '../../src/index.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 
 const server = useMswServer();
@@ -119,8 +115,8 @@ describe('session.state()', () => {
     const error = await session()
       .state()
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NemoResponseValidationError);
-    expect((error as NemoResponseValidationError).path).toBe('data.state.draft.t[1].sg[0].du');
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expect((error as ResponseValidationError).path).toBe('data.state.draft.t[1].sg[0].du');
   });
 
   it('rejects a non-array video_infos naming the path', async () => {
@@ -128,8 +124,8 @@ describe('session.state()', () => {
     const error = await session()
       .state()
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NemoResponseValidationError);
-    expect((error as NemoResponseValidationError).path).toBe('data.state.video_infos');
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expect((error as ResponseValidationError).path).toBe('data.state.video_infos');
   });
 
   it('retries a transient 503 (a read is safe to replay)', async () => {

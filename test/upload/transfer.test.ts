@@ -1,14 +1,14 @@
 import { appendFile, truncate } from 'node:fs/promises';
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
+import type { UploadProgress } from '../../src/helpers.js';
 import {
+  AbortError,
+  ApiError,
+  ConnectionError,
   FileTooLargeError,
-  NemoAbortError,
-  NemoApiError,
-  NemoConnectionError,
   toUpload,
   UploadError,
-  type UploadProgress,
 } from '../../src/index.js';
 import { ManualClock } from '../helpers/manual-clock.js';
 import {
@@ -206,8 +206,8 @@ describe('retries', () => {
     expect(message).toMatch(/upload from a path, a Blob or bytes/);
     expect(message).toContain('HTTP 503');
     const cause = (error as UploadError).cause;
-    expect(cause).toBeInstanceOf(NemoApiError);
-    expect((cause as NemoApiError).httpStatus).toBe(503);
+    expect(cause).toBeInstanceOf(ApiError);
+    expect((cause as ApiError).httpStatus).toBe(503);
     expect(uploadRequests(emulator)).toHaveLength(1);
     // the SDK owned the stream: it was consumed or cancelled, never left half-read and open
     expect(cancelled || pulls === 5).toBe(true);
@@ -220,7 +220,7 @@ describe('retries', () => {
       .upload(toUpload(new Blob([bytesOf(10)]).stream(), { filename: 'x.mp4' }))
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UploadError);
-    expect((error as UploadError).cause).toBeInstanceOf(NemoConnectionError);
+    expect((error as UploadError).cause).toBeInstanceOf(ConnectionError);
   });
 });
 
@@ -248,7 +248,7 @@ describe('abort and cleanup', () => {
       await reading.promise;
       expect(openDescriptors(path)).toBe(1); // open while the body streams
       controller.abort();
-      await expect(upload).rejects.toBeInstanceOf(NemoAbortError);
+      await expect(upload).rejects.toBeInstanceOf(AbortError);
       expect(openDescriptors(path)).toBe(0);
       expect(events.at(-1)?.percent).toBeLessThan(100);
     },

@@ -1,8 +1,8 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
 import {
-  NemoConfigError,
-  NemoResponseValidationError,
+  ConfigError,
+  ResponseValidationError,
   SessionNotFoundError,
   toUpload,
 } from '../../src/index.js';
@@ -56,7 +56,7 @@ describe('session.uploadUrl()', () => {
     ];
     for (const [url, message] of cases) {
       await expect(session.uploadUrl(url as string)).rejects.toThrow(message);
-      await expect(session.uploadUrl(url as string)).rejects.toBeInstanceOf(NemoConfigError);
+      await expect(session.uploadUrl(url as string)).rejects.toBeInstanceOf(ConfigError);
     }
     await expect(session.uploadUrl([])).rejects.toThrow(/at least one URL/);
     expect(emulator.requests).toEqual([]);
@@ -142,7 +142,7 @@ describe('decoding the upload response (tolerant where the contract is)', () => 
     expect(result.raw).toMatchObject({ files: expect.any(Array) });
   });
 
-  it('a file entry without cdn_url: NemoResponseValidationError pointing at it', async () => {
+  it('a file entry without cdn_url: ResponseValidationError pointing at it', async () => {
     answer({
       files: [
         { filename: 'a.mp4', file_type: 'video', cdn_url: 'https://cdn.x/a' },
@@ -150,14 +150,14 @@ describe('decoding the upload response (tolerant where the contract is)', () => 
       ],
     });
     const error = await upload().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NemoResponseValidationError);
-    expect((error as NemoResponseValidationError).path).toBe('data.files[1].cdn_url');
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expect((error as ResponseValidationError).path).toBe('data.files[1].cdn_url');
   });
 
-  it('no files array: NemoResponseValidationError', async () => {
+  it('no files array: ResponseValidationError', async () => {
     answer({ uploaded: true });
     const error = await upload().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NemoResponseValidationError);
-    expect((error as NemoResponseValidationError).path).toBe('data.files');
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expect((error as ResponseValidationError).path).toBe('data.files');
   });
 });

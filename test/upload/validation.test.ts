@@ -1,12 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/helpers.js';
 import {
-  ErrorCode,
+  AbortError,
+  ConfigError,
   FileTooLargeError,
-  NemoAbortError,
   NemoClient,
-  NemoConfigError,
   type Session,
   toUpload,
   UnsupportedFileTypeError,
@@ -120,7 +120,7 @@ describe('validation happens before any request', () => {
     expect(error.maxBytes).toBe(1024);
     await rejectsSilently(
       anonymousSession().upload(toUpload(bytesOf(1), { filename: 'a.mp4' }), { maxBytes: 0 }),
-      NemoConfigError,
+      ConfigError,
     );
   });
 
@@ -137,7 +137,7 @@ describe('validation happens before any request', () => {
     expect(error.message).toMatch(/is a directory/);
   });
 
-  it('inputs the SDK cannot name or read: NemoConfigError saying what to do', async () => {
+  it('inputs the SDK cannot name or read: ConfigError saying what to do', async () => {
     const cases: [unknown, RegExp][] = [
       [new Blob(['x']), /Blob without a file name.*toUpload\(blob/],
       [new Uint8Array(3), /bytes without a file name.*toUpload\(bytes/],
@@ -156,11 +156,11 @@ describe('validation happens before any request', () => {
     for (const [input, message] of cases) {
       const error = await rejectsSilently(
         anonymousSession().upload(input as UploadInput),
-        NemoConfigError,
+        ConfigError,
       );
       expect(error.message).toMatch(message);
     }
-    await rejectsSilently(anonymousSession().upload([]), NemoConfigError);
+    await rejectsSilently(anonymousSession().upload([]), ConfigError);
   });
 
   it('a locked stream is refused before anything is sent', async () => {
@@ -168,12 +168,12 @@ describe('validation happens before any request', () => {
     stream.getReader();
     await rejectsSilently(
       anonymousSession().upload(toUpload(stream, { filename: 'a.mp4' })),
-      NemoConfigError,
+      ConfigError,
     );
   });
 
   it('toUpload() checks its arguments at once', () => {
-    expect(() => toUpload(new Uint8Array(1), { filename: '' })).toThrow(NemoConfigError);
+    expect(() => toUpload(new Uint8Array(1), { filename: '' })).toThrow(ConfigError);
     expect(() => toUpload(new Uint8Array(1), undefined as never)).toThrow(/needs options/);
     expect(() => toUpload(new ReadableStream(), { filename: 'a.mp4', size: 1.5 })).toThrow(
       /whole number/,
@@ -182,13 +182,13 @@ describe('validation happens before any request', () => {
     expect(source).toMatchObject({ filename: 'a.mp4', size: 10 });
   });
 
-  it('an already aborted signal: NemoAbortError, nothing sent', async () => {
+  it('an already aborted signal: AbortError, nothing sent', async () => {
     const controller = new AbortController();
     controller.abort();
     const path = await tmp.file('ok.mp4', bytesOf(10));
     await rejectsSilently(
       anonymousSession().upload(path, { signal: controller.signal }),
-      NemoAbortError,
+      AbortError,
     );
   });
 });

@@ -1,16 +1,9 @@
 import type { Command } from 'commander';
-import {
-  type ChatEvent,
-  StreamError,
-  summarizeTimeline,
-  TurnLostError,
-  type TurnResult,
-  translateReply,
-} from '../../index.js';
+import { summarizeTimeline, translateReply } from '../../helpers.js';
+import { type ChatEvent, StreamError, TurnLostError, type TurnResult } from '../../index.js';
 import { CliError, describeError, ExitCode } from '../errors.js';
 import { oneLine } from '../format.js';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 import { parseSessionId } from './common.js';
 
 /** A chat event for NDJSON output: the event without its raw wire payload. */

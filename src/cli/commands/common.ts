@@ -1,7 +1,8 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { InvalidArgumentError } from 'commander';
-import type { ExportResult, RenderOutput, Session } from '../../index.js';
+import type { RenderOutput } from '../../helpers.js';
+import type { ExportResult, Session } from '../../index.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { probeMp4 } from '../mp4.js';
@@ -163,7 +164,7 @@ export async function exportToFile(
           out.stage('Downloading');
           download = out.progress('download', 'bytes', p.totalBytes);
         }
-        download.update(p.bytes, p.totalBytes);
+        download.update(p.loadedBytes, p.totalBytes);
       },
     });
     renderId = result.renderId;
@@ -184,7 +185,7 @@ export async function exportToFile(
     out.warn(`${displayPath(written)} does not look like a valid MP4 (${probe.problem}).`);
   }
   const durationSec = probe.durationSec ?? result.durationSec;
-  const bytes = result.bytesWritten ?? probe.sizeBytes;
+  const bytes = result.bytes ?? probe.sizeBytes;
   return {
     path: written,
     bytes,

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 
 async function credits(rt: Runtime): Promise<void> {
   const { out, signal } = rt;

@@ -1,14 +1,8 @@
 import { type Command, Option } from 'commander';
-import {
-  isExportReady,
-  type NemoClient,
-  type Session,
-  summarizeTimeline,
-  translateReply,
-} from '../../index.js';
+import { isExportReady, summarizeTimeline, translateReply } from '../../helpers.js';
+import type { NemoClient, Session } from '../../index.js';
 import { oneLine } from '../format.js';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 import {
   type ExportFlags,
   exportToFile,

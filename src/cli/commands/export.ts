@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 import { type ExportFlags, exportToFile, parseSessionId, reportSaved } from './common.js';
 import { addExportOptions } from './download.js';
 

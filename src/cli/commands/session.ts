@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 
 interface SessionNewFlags {
   language?: string | undefined;

@@ -5,10 +5,9 @@ import {
   isExportReady,
   summarizeTimeline,
   type Track,
-} from '../../index.js';
+} from '../../helpers.js';
 import { formatDuration } from '../format.js';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 import { parseSessionId } from './common.js';
 
 function trackJson(track: Track): Record<string, unknown> {

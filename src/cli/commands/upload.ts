@@ -1,11 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import type { UploadedFile } from '../../index.js';
+import type { UploadedFile } from '../../helpers.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
-import type { RuntimeFactory } from '../program.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime, RuntimeFactory } from '../runtime.js';
 import { isWebUrl, parseSessionId, parseVideoUrl } from './common.js';
 
 /** One line about an uploaded file: `city.mp4 (video, 0:30, 1920×1080)`. */

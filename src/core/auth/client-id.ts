@@ -1,4 +1,4 @@
-import { NemoConfigError } from '../../errors/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { isNodeLike, readEnv } from '../env.js';
 import type { LevelLogger } from '../logger.js';
 import { nodeFs, nodeOs, nodePath } from '../node.js';
@@ -16,7 +16,7 @@ export interface ClientIdOptions {
 function validate(id: string, from: string): string {
   const trimmed = id.trim();
   if (trimmed === '' || trimmed.length > MAX_CLIENT_ID_LENGTH || /\s/.test(trimmed)) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `The client id from ${from} is not usable: it must be 1 to ${MAX_CLIENT_ID_LENGTH} characters without spaces (a UUID is best). Fix or remove it.`,
     );
   }
@@ -86,9 +86,9 @@ async function readOrCreateClientId(file: string, logger: LevelLogger): Promise<
   }
 }
 
-function wrapFsError(error: unknown, file: string): NemoConfigError {
+function wrapFsError(error: unknown, file: string): ConfigError {
   const reason = error instanceof Error ? error.message : String(error);
-  return new NemoConfigError(
+  return new ConfigError(
     `Could not read or create the client id file ${file} (${reason}). Pass clientId, set NEMO_CLIENT_ID, or pass clientIdFile: false to keep it in memory.`,
     { cause: error },
   );

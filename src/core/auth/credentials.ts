@@ -1,13 +1,12 @@
 import * as z from 'zod/mini';
-import { NemoConfigError, RateLimitError } from '../../errors/errors.js';
+import { ConfigError, RateLimitError } from '../../errors/errors.js';
 import { registerSecret } from '../../errors/redact.js';
 import type { BackendProfile } from '../backend.js';
 import { readEnv } from '../env.js';
 import type { LevelLogger } from '../logger.js';
-import { idString, looseNumber } from '../schema.js';
+import { decodeWith, idString, looseNumber } from '../schema.js';
 import { raceSignal } from '../signal.js';
 import type { Clock } from '../timers.js';
-import type { CredentialSource, Transport } from '../transport.js';
 import type { ClientIdSource } from './client-id.js';
 import type { StoredToken, TokenStore } from './token-store.js';
 
@@ -50,7 +49,13 @@ function parseExpiry(value: string | number | undefined): number | undefined {
 
 export interface CredentialsConfig {
   token: TokenOption | undefined;
-  transport: Transport;
+  /** The API base URL: stored tokens are keyed by it. */
+  baseUrl: string;
+  /**
+   * Sends the anonymous-token request (no bearer, `X-Client-Id`) and resolves with
+   * the envelope's `data`. The transport that owns these credentials supplies it.
+   */
+  requestAnonymousToken: (signal?: AbortSignal) => Promise<unknown>;
   clientIds: ClientIdSource;
   store: TokenStore;
   clock: Clock;
@@ -64,7 +69,7 @@ export interface CredentialsConfig {
  * callers (single flight), reused from the token store, renewed shortly before
  * a known expiry, and replaced once when the service answers 1001.
  */
-export class Credentials implements CredentialSource {
+export class Credentials {
   readonly kind: TokenSourceKind;
   readonly #config: CredentialsConfig;
   #current: StoredToken | undefined;
@@ -81,7 +86,7 @@ export class Credentials implements CredentialSource {
     const env = readEnv('NEMO_TOKEN');
     if (typeof config.token === 'string') {
       if (config.token.trim() === '') {
-        throw new NemoConfigError(
+        throw new ConfigError(
           'The token option is an empty string. Pass a token, or omit it to use NEMO_TOKEN or an anonymous token.',
         );
       }
@@ -159,7 +164,7 @@ export class Credentials implements CredentialSource {
       try {
         const value = await fn();
         if (typeof value !== 'string' || value.trim() === '') {
-          throw new NemoConfigError(
+          throw new ConfigError(
             'The token function returned no token. It must return a non-empty string (or a promise of one).',
           );
         }
@@ -208,7 +213,7 @@ export class Credentials implements CredentialSource {
 
   /** Tokens are stored per API base URL and client id: a token of one service is never sent to another. */
   async #storeKey(): Promise<string> {
-    return `${this.#config.transport.baseUrl} ${await this.#config.clientIds.get()}`;
+    return `${this.#config.baseUrl} ${await this.#config.clientIds.get()}`;
   }
 
   #expiresSoon(token: StoredToken, now: number): boolean {
@@ -219,7 +224,7 @@ export class Credentials implements CredentialSource {
   }
 
   async #obtain(previous: StoredToken | undefined): Promise<StoredToken> {
-    const { store, clock, transport, backend, logger } = this.#config;
+    const { store, clock, backend, logger } = this.#config;
     const key = await this.#storeKey();
     if (!previous) {
       const stored = await this.#storeCall('read', () => store.get(key));
@@ -232,15 +237,11 @@ export class Credentials implements CredentialSource {
       }
     }
     try {
-      const granted = await transport.json({
-        method: 'POST',
-        path: backend.paths.anonymousToken,
-        auth: 'none',
-        sendClientId: true,
-        replay: 'safe',
-        schema: anonymousTokenData,
-        what: 'the anonymous-token response',
-      });
+      const granted = decodeWith(
+        anonymousTokenData,
+        await this.#config.requestAnonymousToken(),
+        'the anonymous-token response',
+      );
       registerSecret(granted.token);
       const now = clock.now();
       const token: StoredToken = {

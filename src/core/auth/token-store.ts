@@ -1,4 +1,4 @@
-import { NemoConfigError } from '../../errors/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { nodeFs, nodePath } from '../node.js';
 
 /** An anonymous token as kept between runs. Times are epoch milliseconds. */
@@ -82,7 +82,7 @@ export class FileTokenStore implements TokenStore {
       text = await fs.readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
-      throw new NemoConfigError(
+      throw new ConfigError(
         `Could not read the token file ${this.path}: ${(error as Error).message}.`,
         {
           cause: error,
@@ -113,7 +113,7 @@ export class FileTokenStore implements TokenStore {
       await fs.rename(tmp, this.path);
     } catch (error) {
       await fs.rm(tmp, { force: true }).catch(() => {});
-      throw new NemoConfigError(
+      throw new ConfigError(
         `Could not write the token file ${this.path}: ${(error as Error).message}. Check the folder's permissions, or use another path.`,
         { cause: error },
       );

@@ -100,7 +100,7 @@ export type TypedToolResult = z.infer<typeof typedToolResultSchema>;
  *
  * With streaming, `partial: true` events carry deltas; the agent then repeats
  * the whole message in one `partial: false` event. Both are delivered; the
- * accumulated reply ({@link ChatStream.text}) counts the text once.
+ * accumulated reply (`ChatStream.text()`) counts the text once.
  */
 export interface TextEvent {
   type: 'text';
@@ -117,7 +117,7 @@ export interface TextEvent {
 
 /**
  * Model reasoning (an ADK part with `thought: true`). Not reply text: it never
- * counts in {@link ChatStream.text}; skip it unless you show the agent's thinking.
+ * counts in `ChatStream.text()`; skip it unless you show the agent's thinking.
  */
 export interface ThoughtEvent {
   type: 'thought';

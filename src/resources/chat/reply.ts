@@ -4,7 +4,7 @@ import type { ChatEvent, TextEvent, ToolCallEvent, ToolResultEvent } from './eve
 
 /** How `session.send()` recovered from a dropped connection (see `docs/chat-streaming.md`). */
 export interface TurnRecovery {
-  /** The failure that ended the stream (`StreamError`, `NemoConnectionError`, an idle timeout…). */
+  /** The failure that ended the stream (`StreamError`, `ConnectionError`, an idle timeout…). */
   error: Error;
   /** State reads made before a change was seen. */
   reads: number;

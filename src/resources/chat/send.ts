@@ -1,17 +1,16 @@
-import type { ClientContext } from '../../core/context.js';
+import type { SessionRef } from '../../core/context.js';
 import { sleep } from '../../core/timers.js';
 import {
-  NemoAbortError,
-  NemoApiError,
-  NemoConfigError,
-  NemoConnectionError,
-  NemoTimeoutError,
+  AbortError,
+  ApiError,
+  ConfigError,
+  ConnectionError,
   StreamError,
+  TimeoutError,
   TurnLostError,
   TurnTimeoutError,
 } from '../../errors/errors.js';
-import type { Session } from '../sessions/session.js';
-import type { SessionState } from '../state/state.js';
+import { readState, type SessionState } from '../state/state.js';
 import { diffTimelines, type TimelineChanges } from '../state/summary.js';
 import type { ChatEvent } from './events.js';
 import type { TurnResult } from './reply.js';
@@ -66,18 +65,18 @@ function neverDelivered(error: unknown): boolean {
 function droppedConnection(error: unknown, last: ChatEvent | undefined): boolean {
   if (error instanceof StreamError) return last?.type !== 'error';
   if (error instanceof TurnTimeoutError) return false;
-  if (error instanceof NemoTimeoutError)
+  if (error instanceof TimeoutError)
     return error.kind === 'stream-idle' || error.kind === 'request';
-  if (error instanceof NemoConnectionError) return !neverDelivered(error);
-  if (error instanceof NemoApiError) return error.httpStatus === 502 || error.httpStatus === 504;
+  if (error instanceof ConnectionError) return !neverDelivered(error);
+  if (error instanceof ApiError) return error.httpStatus === 502 || error.httpStatus === 504;
   return false;
 }
 
 /** A failed state read during recovery that may succeed later. */
 function transientRead(error: unknown): boolean {
-  if (error instanceof NemoConnectionError) return true;
-  if (error instanceof NemoTimeoutError) return error.kind === 'request';
-  if (error instanceof NemoApiError) return error.httpStatus >= 500 || error.httpStatus === 429;
+  if (error instanceof ConnectionError) return true;
+  if (error instanceof TimeoutError) return error.kind === 'request';
+  if (error instanceof ApiError) return error.httpStatus >= 500 || error.httpStatus === 429;
   return false;
 }
 
@@ -118,25 +117,27 @@ function describeMs(ms: number): string {
 
 /** @internal `session.send()`. */
 export async function sendMessage(
-  session: Session,
-  ctx: ClientContext,
+  session: SessionRef,
   message: string,
   options: SendOptions = {},
 ): Promise<TurnResult> {
   const { onEvent, stateCheck = 'silent', recover = true, ...chatOptions } = options;
   if (stateCheck !== 'silent' && stateCheck !== 'always' && stateCheck !== 'never') {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `stateCheck must be 'silent', 'always' or 'never' (got ${JSON.stringify(stateCheck)}).`,
     );
   }
   if (typeof message !== 'string' || message.trim() === '') {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `session.send() needs a non-empty message string (got ${JSON.stringify(message)}).`,
     );
   }
   const signal = options.signal ?? undefined;
   const readOptions = { signal };
-  const before = stateCheck === 'never' ? undefined : await session.state(readOptions);
+  const { ctx } = session;
+  const readSession = (options: { signal: AbortSignal | undefined }) =>
+    readState(ctx, session.id, options);
+  const before = stateCheck === 'never' ? undefined : await readSession(readOptions);
 
   const stream = startChat(ctx, session.id, message, chatOptions);
   try {
@@ -144,11 +145,11 @@ export async function sendMessage(
   } catch (error) {
     const soFar = turnSoFar(stream);
     if (!recover || !before || !droppedConnection(error, soFar.events.at(-1))) throw error;
-    return recoverTurn(ctx, session, before, soFar, error as Error, signal);
+    return recoverTurn(session, before, soFar, error as Error, signal);
   }
   const result = turnSoFar(stream);
   if (!before || (stateCheck === 'silent' && !result.silent)) return result;
-  const after = await session.state(readOptions);
+  const after = await readSession(readOptions);
   const changes = diffTimelines(before.draft, after.draft);
   return {
     ...result,
@@ -165,13 +166,13 @@ export async function sendMessage(
  * `TurnLostError`. All waits on the client's clock, abortable.
  */
 async function recoverTurn(
-  ctx: ClientContext,
-  session: Session,
+  session: SessionRef,
   before: SessionState,
   soFar: TurnResult,
   cause: Error,
   signal: AbortSignal | undefined,
 ): Promise<TurnResult> {
+  const { ctx } = session;
   const { recoveryFirstWaitMs, recoveryIntervalMs, recoveryMaxUnchangedReads } = ctx.backend.turn;
   const { clock, logger } = ctx;
   const started = clock.now();
@@ -183,9 +184,9 @@ async function recoverTurn(
     await sleep(clock, read === 1 ? recoveryFirstWaitMs : recoveryIntervalMs, signal);
     let after: SessionState;
     try {
-      after = await session.state({ signal });
+      after = await readState(ctx, session.id, { signal });
     } catch (error) {
-      if (error instanceof NemoAbortError || !transientRead(error)) throw error;
+      if (error instanceof AbortError || !transientRead(error)) throw error;
       lastReadError = error;
       logger.info(`Recovery read ${read} of session ${session.id} failed: ${String(error)}`);
       continue;

@@ -3,10 +3,10 @@ import type { ClientContext } from '../../core/context.js';
 import { abortErrorFrom, schedule } from '../../core/timers.js';
 import type { RequestOptions } from '../../core/transport.js';
 import {
-  NemoAbortError,
-  NemoConfigError,
-  NemoTimeoutError,
+  AbortError,
+  ConfigError,
   StreamError,
+  TimeoutError,
   TurnTimeoutError,
 } from '../../errors/errors.js';
 import {
@@ -60,7 +60,7 @@ export interface ChatOptions extends RequestOptions {
   heartbeatTimeout?: number | undefined;
   /**
    * No bytes at all for this long means the connection is dead
-   * (`NemoTimeoutError`, `kind: 'stream-idle'`). Default {@link DEFAULT_CHAT_IDLE_TIMEOUT_MS} (5 min).
+   * (`TimeoutError`, `kind: 'stream-idle'`). Default {@link DEFAULT_CHAT_IDLE_TIMEOUT_MS} (5 min).
    */
   idleTimeout?: number | undefined;
   /**
@@ -134,7 +134,7 @@ class Fifo<T> {
 function limit(value: number | undefined, fallback: number, name: string): number {
   const v = value ?? fallback;
   if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${name} must be a number of ms ≥ 0, or 0 / Infinity to turn it off (got ${String(value)}).`,
     );
   }
@@ -146,7 +146,7 @@ function keptEvents(value: boolean | number | undefined): number {
   if (value === true) return Number.POSITIVE_INFINITY;
   if (value === false) return 0;
   if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `keepEvents must be true, false or a number of events ≥ 0 (got ${String(value)}).`,
     );
   }
@@ -178,8 +178,8 @@ export interface ChatStreamInit {
  *
  * Failures end the iteration with a typed error after every event received
  * before them: `StreamError` (the server reported an error, or the connection
- * broke mid-stream), `NemoTimeoutError` (`turn-hard-limit`, `stream-idle`),
- * `TurnTimeoutError` (only heartbeats), `NemoAbortError` (your signal or
+ * broke mid-stream), `TimeoutError` (`turn-hard-limit`, `stream-idle`),
+ * `TurnTimeoutError` (only heartbeats), `AbortError` (your signal or
  * `abort()`: thrown at once). The message is never re-sent.
  *
  * @example
@@ -245,7 +245,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
   constructor(init: ChatStreamInit) {
     const { ctx, sessionId, message, options } = init;
     if (typeof message !== 'string' || message.trim() === '') {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `session.chat() needs a non-empty message string (got ${JSON.stringify(message)}).`,
       );
     }
@@ -357,7 +357,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
 
   /**
    * Stop the turn: closes the connection and ends the iteration with
-   * `NemoAbortError`. The server may still finish the edit; read the state to know.
+   * `AbortError`. The server may still finish the edit; read the state to know.
    *
    * @example
    * ```ts
@@ -367,7 +367,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
    */
   abort(reason?: string): void {
     this.#fail(
-      new NemoAbortError(
+      new AbortError(
         reason
           ? `The chat stream was aborted: ${reason}`
           : 'The chat stream was aborted with stream.abort().',
@@ -403,7 +403,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
   ): ReadableStream<ChatEvent> | ReadableStream<Uint8Array> {
     const format = options.format ?? 'events';
     if (format !== 'events' && format !== 'ndjson' && format !== 'sse') {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `toReadableStream() format must be 'events', 'ndjson' or 'sse' (got ${JSON.stringify(format)}).`,
       );
     }
@@ -475,7 +475,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
 
   #claim(by: Consumer): void {
     if (this.#consumer !== undefined) {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `This ChatStream is already being read by ${this.#consumer}; a stream has a single reader and cannot be iterated twice. ` +
           'Keep the events you need while iterating, or await stream.result() (it resolves with every event once the first reader is done).',
       );
@@ -497,9 +497,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
   /** The reader left early: close the connection, end the turn with an abort. */
   #close(): void {
     if (this.#finished) return;
-    const error = new NemoAbortError(
-      'The chat stream was closed by its reader before the turn ended.',
-    );
+    const error = new AbortError('The chat stream was closed by its reader before the turn ended.');
     this.#fail(error, true);
     this.#finish(error);
   }
@@ -776,14 +774,14 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
     let error: Error;
     if (which === 'hard') {
       const ms = this.#hardMs;
-      error = new NemoTimeoutError(
+      error = new TimeoutError(
         'turn-hard-limit',
         ms,
         `The chat turn exceeded its hard limit of ${describeMs(ms)} and was stopped (hardTimeout option; default backend.turn.hardTimeoutMs). ${notResent}`,
       );
     } else if (which === 'idle') {
       const ms = this.#idleMs;
-      error = new NemoTimeoutError(
+      error = new TimeoutError(
         'stream-idle',
         ms,
         `No bytes arrived on the chat stream for ${describeMs(ms)}: the connection is considered dead (idleTimeout option). ${notResent}`,

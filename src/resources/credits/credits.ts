@@ -29,6 +29,7 @@ export interface CreditBalance {
 export class CreditsResource {
   readonly #ctx: ClientContext;
 
+  /** @internal Use `client.credits` / `client.sessions`. */
   constructor(ctx: ClientContext) {
     this.#ctx = ctx;
   }

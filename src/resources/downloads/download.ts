@@ -8,32 +8,27 @@ import {
   fromWebResponse,
   nodeGet,
 } from '../../core/node-http.js';
+import type { TransferProgress } from '../../core/progress.js';
 import { anySignal, throwIfAborted } from '../../core/signal.js';
 import { abortErrorFrom, schedule } from '../../core/timers.js';
 import {
+  AbortError,
+  ConfigError,
+  ConnectionError,
   DownloadError,
   isNemoError,
-  NemoAbortError,
-  NemoConfigError,
-  NemoConnectionError,
-  NemoTimeoutError,
+  TimeoutError,
 } from '../../errors/errors.js';
 import { type FileWriter, openFileWriter } from './file-writer.js';
-
-/** Download progress. `percent` only moves forward and ends at 100. */
-export interface DownloadProgress {
-  /** Bytes received so far. */
-  bytes: number;
-  /** From `Content-Length`, when the server sent it. */
-  totalBytes: number | undefined;
-  /** 0–100; `undefined` while the total is unknown (100 once complete). */
-  percent: number | undefined;
-}
 
 /** Options of `client.download()`. */
 export interface DownloadOptions {
   signal?: AbortSignal | undefined;
-  onProgress?: ((progress: DownloadProgress) => void) | undefined;
+  /**
+   * Called as bytes arrive. `totalBytes` comes from `Content-Length`; `percent`
+   * (whole numbers) only moves forward and ends at 100.
+   */
+  onProgress?: ((progress: TransferProgress) => void) | undefined;
   /**
    * The render id: when the URL fails, the file is fetched from the API's
    * download endpoint (`backend.paths.renderDownload`) with the bearer token.
@@ -117,7 +112,7 @@ function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortControlle
       const idle = ctx.clock.now() - last;
       if (idle >= ms) {
         fired = true;
-        controller.abort(new NemoTimeoutError('download', ms, `No data for ${ms} ms`));
+        controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`));
         return;
       }
       wait = ms - idle;
@@ -277,14 +272,14 @@ async function foreignGet(
   } catch (error) {
     if (signal.aborted) throw abortErrorFrom(signal);
     if (headersTimeout.signal.aborted) {
-      throw new NemoTimeoutError(
+      throw new TimeoutError(
         'download',
         timeoutMs,
         `${url.host} sent no response within ${timeoutMs} ms.`,
         { cause: error },
       );
     }
-    throw new NemoConnectionError(`Could not reach ${url.host} (${describeError(error)}).`, {
+    throw new ConnectionError(`Could not reach ${url.host} (${describeError(error)}).`, {
       cause: error,
     });
   } finally {
@@ -299,7 +294,7 @@ async function fileSink(target: string): Promise<Sink> {
   try {
     [fs, fsp, path] = await Promise.all([nodeFsSync(), nodeFs(), nodePath()]);
   } catch (error) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       'Downloading to a file path needs Node.js; in a browser pass a WritableStream as the target.',
       { cause: error },
     );
@@ -314,7 +309,7 @@ async function fileSink(target: string): Promise<Sink> {
     const stat = await fsp.stat(dir);
     if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
   } catch (error) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `Cannot download to ${finalPath}: the folder ${dir} does not exist or is not a folder.`,
       { cause: error },
     );
@@ -437,8 +432,8 @@ async function pump(
 }
 
 function toDownloadError(error: unknown, url: URL): Error {
-  if (error instanceof NemoAbortError || error instanceof NemoConfigError) return error;
-  if (error instanceof DownloadError || error instanceof NemoTimeoutError) return error;
+  if (error instanceof AbortError || error instanceof ConfigError) return error;
+  if (error instanceof DownloadError || error instanceof TimeoutError) return error;
   if (isNemoError(error)) return error;
   return new DownloadError(
     `Downloading ${url.origin}${url.pathname} failed: ${describeError(error)}`,
@@ -458,23 +453,23 @@ export async function download(
   try {
     start = new URL(url, `${apiPrefix(ctx)}/`);
   } catch (error) {
-    throw new NemoConfigError(`download() needs a valid URL (got ${JSON.stringify(url)}).`, {
+    throw new ConfigError(`download() needs a valid URL (got ${JSON.stringify(url)}).`, {
       cause: error,
     });
   }
   if (start.protocol !== 'https:' && start.protocol !== 'http:') {
-    throw new NemoConfigError(`download() needs an http(s) URL (got ${start.protocol}).`);
+    throw new ConfigError(`download() needs an http(s) URL (got ${start.protocol}).`);
   }
   if (
     typeof to !== 'string' &&
     !(typeof WritableStream !== 'undefined' && to instanceof WritableStream)
   ) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       'download() needs a file path or a WritableStream<Uint8Array> as the target.',
     );
   }
   if (typeof to === 'string' && to.trim() === '') {
-    throw new NemoConfigError('download() needs a non-empty file path.');
+    throw new ConfigError('download() needs a non-empty file path.');
   }
   throwIfAborted(options.signal);
   const timeoutMs = options.idleTimeout ?? ctx.transport.config.timeoutMs;
@@ -497,7 +492,7 @@ export async function download(
       if (bytes < lastReportedBytes + 1024 * 1024) return;
     }
     lastReportedBytes = Math.max(lastReportedBytes, bytes);
-    options.onProgress({ bytes: Math.max(bytes, 0), totalBytes: total, percent });
+    options.onProgress({ loadedBytes: Math.max(bytes, 0), totalBytes: total, percent });
   };
 
   const sources: URL[] = [start];
@@ -530,14 +525,14 @@ export async function download(
       } catch (error) {
         if (options.signal?.aborted) throw abortErrorFrom(options.signal);
         lastError = watchdog.fired
-          ? new NemoTimeoutError(
+          ? new TimeoutError(
               'download',
               timeoutMs,
               `The download from ${source.host} stalled: no data for ${timeoutMs} ms. Try again, or raise idleTimeout.`,
               { cause: error },
             )
           : toDownloadError(error, source);
-        if (lastError instanceof NemoConfigError) throw lastError;
+        if (lastError instanceof ConfigError) throw lastError;
       } finally {
         watchdog.stop();
       }

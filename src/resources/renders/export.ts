@@ -1,4 +1,5 @@
 import type { ClientContext } from '../../core/context.js';
+import type { TransferProgress } from '../../core/progress.js';
 import { type DownloadTarget, download } from '../downloads/download.js';
 import { encodeDraft } from '../state/draft.js';
 import { readState } from '../state/state.js';
@@ -14,12 +15,7 @@ import {
 /** Progress of `session.export()`: the render, then the download. `percent` never goes back within a stage. */
 export type ExportProgress =
   | { stage: 'render'; percent: number; status: RenderStatus }
-  | {
-      stage: 'download';
-      percent: number | undefined;
-      bytes: number;
-      totalBytes: number | undefined;
-    };
+  | ({ stage: 'download' } & TransferProgress);
 
 /** Options of `session.export()`. */
 export interface ExportOptions {
@@ -41,10 +37,12 @@ export interface ExportOptions {
   timeout?: number | undefined;
 }
 
-/** A finished export. `path` and `bytesWritten` are set when `to` was given. */
+/** A finished export. `path` and `bytes` are set when `to` was given. */
 export interface ExportResult extends RenderResult {
+  /** The absolute path written, when `to` was a path. */
   path?: string | undefined;
-  bytesWritten?: number | undefined;
+  /** Bytes downloaded, when `to` was given. */
+  bytes?: number | undefined;
 }
 
 /** @internal `session.export()`: state → readiness → render → wait → download. */
@@ -85,10 +83,10 @@ export async function exportSession(
     onProgress: (p) =>
       onProgress?.({
         stage: 'download',
-        percent: p.percent,
-        bytes: p.bytes,
+        loadedBytes: p.loadedBytes,
         totalBytes: p.totalBytes,
+        percent: p.percent,
       }),
   });
-  return { ...result, path: downloaded.path, bytesWritten: downloaded.bytes };
+  return { ...result, path: downloaded.path, bytes: downloaded.bytes };
 }

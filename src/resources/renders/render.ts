@@ -5,18 +5,17 @@ import { looseNumber } from '../../core/schema.js';
 import { sleep } from '../../core/timers.js';
 import type { RequestOptions } from '../../core/transport.js';
 import {
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigError,
   DraftNotReadyError,
-  InsecureTransportError,
   InsufficientCreditsError,
   isNemoError,
-  NemoAbortError,
-  NemoApiError,
-  NemoConfigError,
   RateLimitError,
   RenderFailedError,
   RenderTimeoutError,
   SessionNotFoundError,
-  TokenExpiredError,
 } from '../../errors/errors.js';
 import { encodeDraft, type Timeline } from '../state/draft.js';
 import { readState } from '../state/state.js';
@@ -262,7 +261,7 @@ export class RenderJob {
    *
    * @throws {RenderFailedError} the job failed or was cancelled (`reason` is the server's).
    * @throws {RenderTimeoutError} `maxPolls` or `maxWait` ran out; the job may still finish: call `wait()` again.
-   * @throws {NemoAbortError} `signal` aborted.
+   * @throws {AbortError} `signal` aborted.
    *
    * @example
    * ```ts
@@ -275,7 +274,7 @@ export class RenderJob {
     try {
       return await this.#wait(options);
     } catch (error) {
-      if (options.cancelOnAbort && signal?.aborted && error instanceof NemoAbortError) {
+      if (options.cancelOnAbort && signal?.aborted && error instanceof AbortError) {
         await this.cancel({ timeout: 10_000 }).catch((cancelError: unknown) => {
           this.#ctx.logger.warn(
             `Could not cancel render ${this.id} after abort: ${String(cancelError)}`,
@@ -380,7 +379,7 @@ function positive(
 ): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < 0 || (!zeroOk && value === 0)) {
-    throw new NemoConfigError(`${name} must be a number ${zeroOk ? '≥ 0' : '> 0'} (got ${value}).`);
+    throw new ConfigError(`${name} must be a number ${zeroOk ? '≥ 0' : '> 0'} (got ${value}).`);
   }
   return value;
 }
@@ -391,17 +390,16 @@ function positive(
 function retryableStart(error: unknown): boolean {
   if (!isNemoError(error)) return false;
   if (
-    error instanceof NemoAbortError ||
-    error instanceof NemoConfigError ||
-    error instanceof InsecureTransportError ||
-    error instanceof TokenExpiredError ||
+    error instanceof AbortError ||
+    error instanceof ConfigError ||
+    error instanceof AuthenticationError ||
     error instanceof SessionNotFoundError ||
     error instanceof InsufficientCreditsError ||
     error instanceof RateLimitError
   ) {
     return false;
   }
-  if (error instanceof NemoApiError) {
+  if (error instanceof ApiError) {
     // A new id cannot fix a refusal about the account or the plan.
     if (error.name === 'ExportNotAllowedError') return false;
     if (error.httpStatus === 401 || error.httpStatus === 403) return false;
@@ -429,7 +427,7 @@ export async function draftToRender(
   if (draft !== undefined) {
     if (isTimeline(draft)) return encodeDraft(draft);
     if (typeof draft !== 'object' || draft === null || Array.isArray(draft)) {
-      throw new NemoConfigError(
+      throw new ConfigError(
         'render({ draft }) needs a Timeline (from session.state()) or a wire draft object.',
       );
     }

@@ -1,23 +1,18 @@
 import type { ClientContext } from '../../core/context.js';
 import type { RequestOptions } from '../../core/transport.js';
-import {
-  type ChatOptions,
-  type ChatStream,
-  type SendOptions,
-  sendMessage,
-  startChat,
-  type TurnResult,
-} from '../chat/index.js';
+import type { TurnResult } from '../chat/reply.js';
+import { type SendOptions, sendMessage } from '../chat/send.js';
+import { type ChatOptions, type ChatStream, startChat } from '../chat/stream.js';
 import { type ExportOptions, type ExportResult, exportSession } from '../renders/export.js';
 import { type RenderJob, type RenderOptions, startRender } from '../renders/render.js';
 import { readState, type SessionState } from '../state/state.js';
+import type { UploadInput } from '../uploads/sources.js';
 import {
-  type UploadInput,
   type UploadOptions,
   type UploadResult,
   uploadFiles,
   uploadUrls,
-} from '../uploads/index.js';
+} from '../uploads/upload.js';
 
 /** What identifies a session. */
 export interface SessionInfo {
@@ -59,7 +54,7 @@ export class Session {
     return { id: this.id, taskId: this.taskId, userId: this.userId };
   }
 
-  // ── chat (layer: src/chat) ──
+  // ── chat (resources/chat) ──
 
   /**
    * Send a message to the agent and stream its reply. The message is POSTed at
@@ -90,10 +85,10 @@ export class Session {
    * ```
    */
   send(message: string, options: SendOptions = {}): Promise<TurnResult> {
-    return sendMessage(this, contextOf(this), message, options);
+    return sendMessage({ ctx: contextOf(this), id: this.id }, message, options);
   }
 
-  // ── upload (layer: src/upload) ──
+  // ── uploads (resources/uploads) ──
 
   /**
    * Upload files to the session in one multipart request: paths (Node), `File`s,
@@ -138,7 +133,7 @@ export class Session {
     return uploadUrls(contextOf(this), this.id, url, options);
   }
 
-  // ── state (layer: src/state) ──
+  // ── state (resources/state) ──
 
   /**
    * Read the session's current state: the timeline (`draft`, decoded, or `null`
@@ -147,7 +142,7 @@ export class Session {
    *
    * @example
    * ```ts
-   * import { summarizeTimeline } from 'nemovideo';
+   * import { summarizeTimeline } from 'nemovideo/helpers';
    *
    * const state = await session.state();
    * console.log(summarizeTimeline(state.draft));
@@ -157,7 +152,7 @@ export class Session {
     return readState(contextOf(this), this.id, options);
   }
 
-  // ── render and export (layer: src/render) ──
+  // ── renders and export (resources/renders) ──
 
   /**
    * Start rendering the timeline to MP4. Renders the session's current draft
@@ -192,7 +187,7 @@ export class Session {
    *   to: 'out.mp4',
    *   onProgress: (p) => console.log(p.stage, p.percent),
    * });
-   * console.log(result.path, result.bytesWritten);
+   * console.log(result.path, result.bytes);
    * ```
    */
   export(options: ExportOptions = {}): Promise<ExportResult> {

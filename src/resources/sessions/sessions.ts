@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { ClientContext } from '../../core/context.js';
 import { idString } from '../../core/schema.js';
 import type { RequestOptions } from '../../core/transport.js';
-import { NemoConfigError } from '../../errors/errors.js';
+import { ConfigError } from '../../errors/errors.js';
 import { Session } from './session.js';
 
 const createSessionData = z.pipe(
@@ -30,6 +30,7 @@ export interface CreateSessionOptions extends RequestOptions {
 export class SessionsResource {
   readonly #ctx: ClientContext;
 
+  /** @internal Use `client.credits` / `client.sessions`. */
   constructor(ctx: ClientContext) {
     this.#ctx = ctx;
   }
@@ -73,7 +74,7 @@ export class SessionsResource {
    */
   open(id: string, info: { taskId?: string; userId?: string } = {}): Session {
     if (typeof id !== 'string' || id.trim() === '') {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `sessions.open() needs the session id as a non-empty string (got ${JSON.stringify(id)}). Keep ids as strings: they do not fit in a JS number.`,
       );
     }

@@ -1,4 +1,4 @@
-import { NemoResponseValidationError } from '../../errors/errors.js';
+import { ResponseValidationError } from '../../errors/errors.js';
 
 /**
  * The draft (timeline) decoder and encoder.
@@ -122,8 +122,8 @@ const TRACK = { type: 'tt', segments: 'sg' } as const;
 
 // ── helpers ──
 
-function invalid(path: string, message: string, body: unknown): NemoResponseValidationError {
-  return new NemoResponseValidationError(
+function invalid(path: string, message: string, body: unknown): ResponseValidationError {
+  return new ResponseValidationError(
     `Unexpected draft shape at ${path}: ${message}. The service may have changed; upgrade nemovideo or report this with the draft (session.state() → state.raw).`,
     { path, body },
   );
@@ -344,12 +344,12 @@ function decodeMetadata(raw: unknown, path: string): TimelineMetadata {
  *
  * `path` names the draft in error messages (`draft` by default).
  *
- * @throws {NemoResponseValidationError} when the draft is not an object or a
+ * @throws {ResponseValidationError} when the draft is not an object or a
  * known key has the wrong type; `error.path` names it, e.g. `draft.t[1].sg[0].du`.
  *
  * @example
  * ```ts
- * import { decodeDraft, summarizeTimeline } from 'nemovideo';
+ * import { decodeDraft, summarizeTimeline } from 'nemovideo/helpers';
  *
  * const timeline = decodeDraft({ t: [{ tt: 0, sg: [{ st: 0, du: 10000, nm: 'city timelapse' }] }], d: 10000 });
  * console.log(summarizeTimeline(timeline)); // Timeline (1 track): 1. Video: city timelapse (0-10s)
@@ -448,7 +448,7 @@ function encodeTrack(track: Track, path: string): Record<string, unknown> {
  *
  * @example
  * ```ts
- * import { decodeDraft, encodeDraft } from 'nemovideo';
+ * import { decodeDraft, encodeDraft } from 'nemovideo/helpers';
  *
  * const state = await session.state();
  * const t = state.draft!;

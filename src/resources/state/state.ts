@@ -2,7 +2,7 @@ import * as z from 'zod/mini';
 import type { ClientContext } from '../../core/context.js';
 import { decodeWith, idString } from '../../core/schema.js';
 import type { RequestOptions } from '../../core/transport.js';
-import { NemoResponseValidationError } from '../../errors/errors.js';
+import { ResponseValidationError } from '../../errors/errors.js';
 import { decodeDraft, type Timeline } from './draft.js';
 
 /** A media file the session knows about (`video_infos[]`). Keys beyond these stay in `raw`. */
@@ -147,7 +147,7 @@ export async function readState(
     what: 'the state response',
   });
   if (data === null || data === undefined) {
-    throw new NemoResponseValidationError(
+    throw new ResponseValidationError(
       'The state response carried no data. The service may have changed; upgrade nemovideo or report this.',
       { path: 'data', body: data },
     );

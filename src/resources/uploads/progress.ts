@@ -1,3 +1,4 @@
+import type { TransferProgress } from '../../core/progress.js';
 import type { PreparedSource } from './sources.js';
 
 /** Progress of the file currently being sent. */
@@ -11,14 +12,12 @@ export interface UploadFileProgress {
   totalBytes: number | undefined;
 }
 
-/** One `onProgress` report. Counts are file bytes (multipart framing excluded). */
-export interface UploadProgress {
-  /** Bytes of all files sent so far. Never decreases, even across a retry. */
-  loadedBytes: number;
-  /** Bytes of all files; `undefined` while a stream of unknown size is still being read. */
-  totalBytes: number | undefined;
-  /** `0`–`100`; `undefined` while `totalBytes` is unknown. The last report is `100`. */
-  percent: number | undefined;
+/**
+ * One `onProgress` report of an upload: the {@link TransferProgress} of all files
+ * (file bytes, multipart framing excluded; `totalBytes` is `undefined` while a
+ * stream of unknown size is still being read), and the file being sent.
+ */
+export interface UploadProgress extends TransferProgress {
   /** The file these bytes belong to. */
   file: UploadFileProgress;
 }

@@ -1,8 +1,8 @@
 import type { BackendProfile } from '../../core/backend.js';
 import { nodeFs, nodeFsSync, nodePath, nodeUrl } from '../../core/node.js';
 import {
+  ConfigError,
   FileTooLargeError,
-  NemoConfigError,
   UnsupportedFileTypeError,
   UploadError,
 } from '../../errors/errors.js';
@@ -71,7 +71,7 @@ export interface ToUploadOptions {
  */
 export function toUpload(data: UploadData, options: ToUploadOptions): UploadSource {
   if (typeof options !== 'object' || options === null) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       "toUpload() needs options with a filename, e.g. toUpload(stream, { filename: 'clip.mp4' }).",
     );
   }
@@ -161,22 +161,22 @@ function describe(value: unknown): string {
 
 function checkSource(source: UploadSource, where: string): void {
   if (typeof source.filename !== 'string' || source.filename.trim() === '') {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} needs a non-empty filename with an extension, e.g. { filename: 'clip.mp4' } (got ${JSON.stringify(source.filename)}).`,
     );
   }
   if (/[\\/]/.test(source.filename)) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where}: filename must be a bare file name, not a path (got ${JSON.stringify(source.filename)}).`,
     );
   }
   if (source.size !== undefined && (!Number.isSafeInteger(source.size) || source.size < 0)) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where}: size must be a whole number of bytes ≥ 0 (got ${String(source.size)}). Omit it when unknown.`,
     );
   }
   if (source.contentType !== undefined && typeof source.contentType !== 'string') {
-    throw new NemoConfigError(`${where}: contentType must be a string such as 'video/mp4'.`);
+    throw new ConfigError(`${where}: contentType must be a string such as 'video/mp4'.`);
   }
   const data: unknown = source.data;
   const known =
@@ -187,7 +187,7 @@ function checkSource(source: UploadSource, where: string): void {
     isWebStream(data) ||
     isAsyncIterable(data);
   if (!known) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where}: data must be bytes (Uint8Array, Buffer, ArrayBuffer), a Blob, a ReadableStream, a Node Readable or a path (got ${describe(data)}).`,
     );
   }
@@ -196,7 +196,7 @@ function checkSource(source: UploadSource, where: string): void {
     (isBlob(data) || isBytes(data)) &&
     source.size !== (isBlob(data) ? data.size : toUint8(data).byteLength)
   ) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where}: size ${source.size} does not match the ${isBlob(data) ? 'Blob' : 'bytes'} given (${isBlob(data) ? data.size : toUint8(data).byteLength} bytes). Omit size for Blobs and bytes.`,
     );
   }
@@ -386,7 +386,7 @@ export function isNode(): boolean {
 async function filePathOf(input: string | URL, what: string): Promise<string> {
   const isUrl = input instanceof URL || /^file:/i.test(input);
   if (!isNode()) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `Uploading from a filesystem path (${String(input)}) needs Node.js. In a browser, pass the File from an <input type="file"> instead.`,
     );
   }
@@ -395,7 +395,7 @@ async function filePathOf(input: string | URL, what: string): Promise<string> {
   try {
     return fileURLToPath(input);
   } catch (error) {
-    throw new NemoConfigError(`${what} is not a usable file: URL (${String(input)}).`, {
+    throw new ConfigError(`${what} is not a usable file: URL (${String(input)}).`, {
       cause: error,
     });
   }
@@ -481,21 +481,21 @@ async function prepareOne(
   } else if (isBlob(input)) {
     const name = (input as Partial<File>).name;
     if (typeof name !== 'string' || name === '') {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `${where} is a Blob without a file name. Name it: toUpload(blob, { filename: 'clip.mp4' }).`,
       );
     }
     source = { data: input, filename: name };
   } else if (isBytes(input)) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} is bytes without a file name. Name them: toUpload(bytes, { filename: 'clip.mp4' }) or { data: bytes, filename: 'clip.mp4' }.`,
     );
   } else if (isWebStream(input) || isAsyncIterable(input)) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} is a stream without a file name. Wrap it: toUpload(stream, { filename: 'clip.mp4', size }).`,
     );
   } else {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} is a ${describe(input)}; pass a path, a File/Blob, bytes or a stream named with toUpload().`,
     );
   }
@@ -504,16 +504,16 @@ async function prepareOne(
   if (typeof data === 'string' || data instanceof URL) {
     const text = String(data);
     if (/^https?:\/\//i.test(text)) {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `${where} is a web URL (${text}). upload() sends local files; use session.uploadUrl(url) to let the service fetch it.`,
       );
     }
     if (data instanceof URL && data.protocol !== 'file:') {
-      throw new NemoConfigError(
+      throw new ConfigError(
         `${where} is a ${data.protocol} URL; only file: URLs name local files.`,
       );
     }
-    if (text.trim() === '') throw new NemoConfigError(`${where} is an empty path.`);
+    if (text.trim() === '') throw new ConfigError(`${where} is an empty path.`);
     const path = await filePathOf(data, where);
     const filename = source.filename || (await nodePath()).basename(path);
     checkFormat(filename, path, ctx.backend);
@@ -570,7 +570,7 @@ async function prepareOne(
   const stream = data as ByteStream;
   const label = `the stream "${filename}"`;
   if (isWebStream(stream) && stream.locked) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where}: ${label} is locked (a reader is already attached). Pass a stream nobody else reads.`,
     );
   }

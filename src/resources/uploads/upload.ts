@@ -6,12 +6,12 @@ import { abortErrorFrom } from '../../core/timers.js';
 import type { RequestOptions } from '../../core/transport.js';
 import { isLoopbackHost } from '../../core/url.js';
 import {
-  NemoAbortError,
-  NemoApiError,
-  NemoConfigError,
-  NemoConnectionError,
-  NemoResponseValidationError,
-  NemoTimeoutError,
+  AbortError,
+  ApiError,
+  ConfigError,
+  ConnectionError,
+  ResponseValidationError,
+  TimeoutError,
   UploadError,
 } from '../../errors/errors.js';
 import { ErrorCode } from '../../errors/from-response.js';
@@ -26,7 +26,7 @@ import { isNode, type PreparedSource, prepareSources, type UploadInput } from '.
  * for 500 MB at about 2.5 Mbit/s. A client `timeout` above it wins; pass
  * `timeout` to `upload()` to choose another (0 = none).
  */
-export const UPLOAD_TIMEOUT_MS = 30 * 60_000;
+export const DEFAULT_UPLOAD_TIMEOUT_MS = 30 * 60_000;
 
 /** Multipart field name of the upload endpoint (contract §2.4). */
 const FIELD_NAME = 'files';
@@ -103,7 +103,7 @@ function decodeUploadResult(data: unknown, sent: readonly SentItem[], what: stri
   const files = decoded.files.map((file, i): UploadedFile => {
     const url = file.cdn_url ?? file.url;
     if (!url) {
-      throw new NemoResponseValidationError(
+      throw new ResponseValidationError(
         `Unexpected shape in ${what}: no cdn_url at data.files[${i}]. The service may have changed; upgrade nemovideo or report this with the response body.`,
         { path: `data.files[${i}].cdn_url`, body: data },
       );
@@ -129,14 +129,14 @@ function decodeUploadResult(data: unknown, sent: readonly SentItem[], what: stri
 function uploadTimeout(ctx: ClientContext, requested: number | undefined): number {
   if (requested !== undefined) return requested;
   const base = ctx.transport.config.timeoutMs;
-  return Number.isFinite(base) && base > 0 ? Math.max(base, UPLOAD_TIMEOUT_MS) : base;
+  return Number.isFinite(base) && base > 0 ? Math.max(base, DEFAULT_UPLOAD_TIMEOUT_MS) : base;
 }
 
 /** Failures the transport would have retried for a re-readable body. */
 function wouldRetry(error: unknown): boolean {
-  if (error instanceof NemoConnectionError) return true;
-  if (error instanceof NemoTimeoutError) return error.kind === 'request';
-  if (error instanceof NemoApiError) {
+  if (error instanceof ConnectionError) return true;
+  if (error instanceof TimeoutError) return error.kind === 'request';
+  if (error instanceof ApiError) {
     if (error.code === ErrorCode.TokenExpired) return true;
     const transientStatus = [408, 429, 500, 502, 503, 504].includes(error.httpStatus);
     return transientStatus && (error.code === undefined || error.code === error.httpStatus);
@@ -162,17 +162,17 @@ export async function uploadFiles(
   const { onProgress, maxBytes: maxOption, signal, timeout, maxRetries } = options;
   throwIfAborted(signal);
   if (onProgress !== undefined && typeof onProgress !== 'function') {
-    throw new NemoConfigError('upload(): onProgress must be a function.');
+    throw new ConfigError('upload(): onProgress must be a function.');
   }
   const maxBytes = maxOption ?? ctx.backend.maxUploadBytes;
   if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `upload(): maxBytes must be a whole number of bytes > 0 (got ${String(maxOption)}).`,
     );
   }
   const inputs: readonly unknown[] = Array.isArray(input) ? input : [input];
   if (inputs.length === 0) {
-    throw new NemoConfigError('upload() needs at least one file (got an empty list).');
+    throw new ConfigError('upload() needs at least one file (got an empty list).');
   }
 
   // Validation: nothing is sent (not even a token request) until every input passed.
@@ -218,7 +218,7 @@ export async function uploadFiles(
     progress.end(true);
     return decodeUploadResult(data, sources, 'the upload response');
   } catch (error) {
-    if (signal?.aborted) throw error instanceof NemoAbortError ? error : abortErrorFrom(signal);
+    if (signal?.aborted) throw error instanceof AbortError ? error : abortErrorFrom(signal);
     if (fatal.signal.aborted) throw fatal.signal.reason;
     if (!replayable && error instanceof Error && wouldRetry(error)) {
       throw notRetried(
@@ -235,24 +235,24 @@ export async function uploadFiles(
 function checkUrl(value: unknown, index: number, apiIsLoopback: boolean): string {
   const where = `uploadUrl() URL ${index}`;
   if (typeof value !== 'string' && !(value instanceof URL)) {
-    throw new NemoConfigError(`${where} must be a string or URL (got ${typeof value}).`);
+    throw new ConfigError(`${where} must be a string or URL (got ${typeof value}).`);
   }
   let url: URL;
   try {
     url = new URL(String(value).trim());
   } catch {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} is not a valid URL: ${JSON.stringify(String(value))}. Pass an absolute http(s) URL such as https://example.com/clip.mp4.`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     const hint = url.protocol === 'file:' ? ' For a local file use session.upload(path).' : '';
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} must be an http(s) URL the service can download (got ${url.protocol}).${hint}`,
     );
   }
   if (isLoopbackHost(url.hostname) && !apiIsLoopback) {
-    throw new NemoConfigError(
+    throw new ConfigError(
       `${where} points at this machine (${url.host}), which the service cannot reach: it downloads the URL itself. Use session.upload(path) for local files.`,
     );
   }
@@ -269,7 +269,7 @@ export async function uploadUrls(
   throwIfAborted(options.signal);
   const list: readonly unknown[] = Array.isArray(input) ? input : [input];
   if (list.length === 0) {
-    throw new NemoConfigError('uploadUrl() needs at least one URL (got an empty list).');
+    throw new ConfigError('uploadUrl() needs at least one URL (got an empty list).');
   }
   const apiIsLoopback = isLoopbackHost(new URL(ctx.transport.baseUrl).hostname);
   const urls = list.map((u, i) => checkUrl(u, i, apiIsLoopback));

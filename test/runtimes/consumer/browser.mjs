@@ -1,7 +1,8 @@
 // The reference workflow in a browser page (bundled with esbuild, platform
 // browser, no special configuration). The page is served from localhost; the
 // emulator's API and CDN are two other loopback origins (CORS).
-import { isNemoError, NemoClient, summarizeTimeline } from 'nemovideo';
+import { isNemoError, NemoClient } from 'nemovideo';
+import { summarizeTimeline } from 'nemovideo/helpers';
 
 const { apiUrl } = JSON.parse(decodeURIComponent(location.hash.slice(1)));
 
@@ -30,12 +31,12 @@ async function run() {
   const bytes = chunks.reduce((n, c) => n + c.byteLength, 0);
   const head = new TextDecoder().decode(chunks[0]?.slice(4, 8));
   return {
-    ok: bytes === result.bytesWritten && head === 'ftyp',
+    ok: bytes === result.bytes && head === 'ftyp',
     runtime: navigator.userAgent,
     uploaded: uploaded.files.length,
     replyChars: turn.text.length,
     summary: summarizeTimeline(state.draft),
-    bytesWritten: bytes,
+    bytes: bytes,
     tokenSource: client.tokenSource,
   };
 }

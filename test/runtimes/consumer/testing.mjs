@@ -14,7 +14,7 @@ async function workflow(client) {
     pollInterval: 10,
     to: new WritableStream({ write: (c) => void chunks.push(c) }),
   });
-  return { bytes: result.bytesWritten, first: chunks[0]?.slice(4, 8) };
+  return { bytes: result.bytes, first: chunks[0]?.slice(4, 8) };
 }
 
 const results = {};

@@ -1,6 +1,7 @@
 // The reference workflow as a CommonJS consumer of the packed `nemovideo` tarball.
 //   node workflow.cjs <apiUrl> <outFile> <clipFile> <clientIdFile> <label>
-const { isNemoError, NemoClient, summarizeTimeline, VERSION } = require('nemovideo');
+const { isNemoError, NemoClient, VERSION } = require('nemovideo');
+const { summarizeTimeline } = require('nemovideo/helpers');
 
 const [baseUrl, out, clip, clientIdFile, label] = process.argv.slice(2);
 
@@ -26,7 +27,7 @@ async function main() {
     uploaded: uploaded.files.length,
     replyChars: turn.text.length,
     summary: summarizeTimeline(state.draft),
-    bytesWritten: result.bytesWritten,
+    bytes: result.bytes,
   };
 }
 

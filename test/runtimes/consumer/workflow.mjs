@@ -2,7 +2,8 @@
 // Run by Node 20/22/24, Bun and Deno against the emulator over loopback:
 //   <runtime> workflow.mjs <apiUrl> <outFile> <clipFile> <clientIdFile> <label>
 // Prints one line `RUNTIME_RESULT <json>`.
-import { isNemoError, NemoClient, summarizeTimeline, VERSION } from 'nemovideo';
+import { isNemoError, NemoClient, VERSION } from 'nemovideo';
+import { summarizeTimeline } from 'nemovideo/helpers';
 
 const args = globalThis.Deno ? globalThis.Deno.args : process.argv.slice(2);
 const [baseUrl, out, clip, clientIdFile, label] = args;
@@ -37,7 +38,7 @@ try {
       uploaded: uploaded.files.length + byUrl.files.length,
       replyChars: turn.text.length,
       summary: summarizeTimeline(state.draft),
-      bytesWritten: result.bytesWritten,
+      bytes: result.bytes,
       credits: credits.available,
     })}`,
   );

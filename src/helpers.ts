@@ -1,0 +1,127 @@
+/**
+ * `nemovideo/helpers`: building blocks beside the client.
+ *
+ * - intent routing and GUI-reply translation (`routeIntent`, `translateReply`);
+ * - timeline helpers and the draft's wire tables (`decodeDraft`, `encodeDraft`,
+ *   `summarizeTimeline`, `diffTimelines`, `createTrack`, `createSegment`,
+ *   `isExportReady`, …);
+ * - the backend profile and its defaults (`DEFAULT_BACKEND`, `ErrorCode`, the
+ *   `DEFAULT_*` limits);
+ * - token stores, the clock and logger interfaces, and the types that complete
+ *   the root's (chat event members, render status, upload progress, …).
+ *
+ * @example
+ * ```ts
+ * import { NemoClient } from 'nemovideo';
+ * import { routeIntent, summarizeTimeline } from 'nemovideo/helpers';
+ *
+ * const client = new NemoClient();
+ * const session = await client.sessions.create();
+ * if (routeIntent('show tracks') === 'state') {
+ *   console.log(summarizeTimeline((await session.state()).draft));
+ * }
+ * ```
+ * @packageDocumentation
+ */
+
+// ── client options ──
+export type { Attribution } from './client.js';
+export type { AnonymousGrant, TokenOption, TokenSourceKind } from './core/auth/credentials.js';
+export {
+  FileTokenStore,
+  MemoryTokenStore,
+  type StoredToken,
+  type TokenStore,
+} from './core/auth/token-store.js';
+export {
+  type BackendOverrides,
+  type BackendPaths,
+  type BackendProfile,
+  DEFAULT_BACKEND,
+} from './core/backend.js';
+export type { Logger, LogLevel } from './core/logger.js';
+export type { RetryTiming } from './core/retry.js';
+export { type Clock, systemClock } from './core/timers.js';
+
+// ── errors ──
+export type { ApiErrorDetails, NemoErrorOptions, TimeoutKind } from './errors/errors.js';
+export { ErrorCode } from './errors/from-response.js';
+
+// ── chat: event members, intent routing, reply translation ──
+export type {
+  ChatEventType,
+  ErrorEvent,
+  HeartbeatEvent,
+  TextEvent,
+  ThoughtEvent,
+  ToolCallEvent,
+  ToolResultEvent,
+  UnknownEvent,
+} from './resources/chat/events.js';
+export {
+  type Intent,
+  type ReplyAction,
+  type ReplyActionKind,
+  type RouteIntentOptions,
+  routeIntent,
+  type TranslatedReply,
+  translateReply,
+} from './resources/chat/intent.js';
+export type { TurnRecovery } from './resources/chat/reply.js';
+export {
+  type ChatReadableOptions,
+  DEFAULT_CHAT_IDLE_TIMEOUT_MS,
+  DEFAULT_KEPT_EVENTS,
+} from './resources/chat/stream.js';
+
+// ── sessions, credits ──
+export { type CreditBalance, CreditsResource } from './resources/credits/credits.js';
+// ── renders and downloads ──
+export type { DownloadTarget } from './resources/downloads/download.js';
+export type { ExportProgress } from './resources/renders/export.js';
+export type {
+  RenderOptions,
+  RenderOutput,
+  RenderStatus,
+  RenderStatusValue,
+  RenderWaitOptions,
+} from './resources/renders/render.js';
+export type { SessionInfo } from './resources/sessions/session.js';
+export { type CreateSessionOptions, SessionsResource } from './resources/sessions/sessions.js';
+// ── timeline ──
+export {
+  createSegment,
+  createTrack,
+  decodeDraft,
+  encodeDraft,
+  METADATA_KEYS,
+  SEGMENT_KEYS,
+  type Segment,
+  type Timeline,
+  type TimelineMetadata,
+  TRACK_TYPE_CODES,
+  type Track,
+  type TrackKind,
+  timelineEndMs,
+} from './resources/state/draft.js';
+export type { CanvasConfig, VideoInfo } from './resources/state/state.js';
+export {
+  describeTrack,
+  diffTimelines,
+  isExportReady,
+  summarizeTimeline,
+  type TimelineChanges,
+} from './resources/state/summary.js';
+// ── uploads ──
+export type { UploadFileProgress, UploadProgress } from './resources/uploads/progress.js';
+export type {
+  ByteStream,
+  ToUploadOptions,
+  UploadData,
+  UploadSource,
+} from './resources/uploads/sources.js';
+export {
+  DEFAULT_UPLOAD_TIMEOUT_MS,
+  type UploadedFile,
+  type UploadFileType,
+} from './resources/uploads/upload.js';

@@ -10,6 +10,7 @@ import {
   runEmulatorCommand,
 } from './commands/emulator.js';
 import { registerExport } from './commands/export.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerSession } from './commands/session.js';
 import { registerState } from './commands/state.js';
 import { registerUpload } from './commands/upload.js';
@@ -122,6 +123,7 @@ export function buildProgram(io: CliIo, makeRuntime: (globals: GlobalOptions) =>
   registerExport(program, factory);
   registerCredits(program, factory);
   registerEmulator(program, factory, io);
+  registerMcp(program, factory);
 
   // Subcommands report usage errors the same way as the program.
   for (const command of program.commands) {

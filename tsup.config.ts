@@ -21,6 +21,10 @@ export default defineConfig([
     },
     format: ['esm'],
     splitting: true,
+    // The MCP server package (a dev dependency) is bundled into the chunk that only
+    // `nemovideo mcp` loads (a dynamic import), so it is neither a dependency of the package nor
+    // loaded by the SDK or the other commands. Its own dependency, zod, stays external (ours).
+    noExternal: [/^@modelcontextprotocol\//],
     dts: {
       entry: {
         index: 'src/index.ts',

@@ -126,6 +126,11 @@ export async function runMcpServer(options: McpServerOptions): Promise<number> {
   log('info')(
     `${VERSION} on stdio; API ${new URL(client.baseUrl).origin}; files in ${folders.list.join(', ')}`,
   );
+  if ((options.stdin ?? process.stdin) === process.stdin && process.stdin.isTTY) {
+    stderr.write(
+      'This is an MCP server: an MCP client (Claude Desktop, Claude Code, Cursor…) starts it and talks to it on stdin/stdout. See docs/mcp.md for the configuration. Ctrl-C to stop.\n',
+    );
+  }
   const stopped = new Promise<void>((resolve) => {
     if (options.signal.aborted) resolve();
     options.signal.addEventListener('abort', () => resolve(), { once: true });

@@ -59,7 +59,11 @@ function guard<A>(ws: Workspace, tool: string, handler: Handler<A>): Handler<A> 
     const result = await ws.track(
       handler(args, ctx).catch((error: unknown) => failed(failureOf(error))),
     );
-    if (ctx.mcpReq.signal.aborted) ws.log(`${tool} cancelled; its work is stopped and cleaned up`);
+    if (ctx.mcpReq.signal.aborted) {
+      const sessionId = (args as { session_id?: unknown }).session_id;
+      const about = typeof sessionId === 'string' ? ` (session ${sessionId})` : '';
+      ws.log(`${tool}${about} cancelled; its work is stopped and cleaned up`);
+    }
     return ws.scrubber.value(result);
   };
 }

@@ -58,6 +58,8 @@ export interface McpHarness {
   client: Client;
   /** What the server wrote on stderr so far. */
   stderr(): string;
+  /** Resolves once the server's stderr matches `pattern` (rejects after `timeoutMs`). */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
   pid: number | null;
   close(): Promise<void>;
 }
@@ -83,9 +85,29 @@ export async function startMcp(options: StartOptions): Promise<McpHarness> {
     stderr: 'pipe',
   });
   let stderr = '';
+  const listeners = new Set<() => void>();
   (transport.stderr as Readable | null)?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
+    for (const listener of listeners) listener();
   });
+  const waitForStderr = (pattern: RegExp, timeoutMs = 15_000) =>
+    new Promise<void>((resolveWait, reject) => {
+      if (pattern.test(stderr)) {
+        resolveWait();
+        return;
+      }
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`server stderr never matched ${pattern}:\n${stderr}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!pattern.test(stderr)) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolveWait();
+      };
+      listeners.add(check);
+    });
   const client = new Client({ name: 'nemovideo-mcp-test', version: '1.0.0' });
   try {
     await client.connect(transport);
@@ -95,6 +117,7 @@ export async function startMcp(options: StartOptions): Promise<McpHarness> {
   return {
     client,
     stderr: () => stderr,
+    waitForStderr,
     pid: transport.pid,
     close: () => client.close(),
   };
@@ -118,4 +141,24 @@ export function signalled<T = void>(): { promise: Promise<T>; fire(value: T): vo
     fire = resolveIt;
   });
   return { promise, fire };
+}
+
+/** Calls `probe` every 50 ms until it returns a value (rejects after `timeoutMs`). */
+export async function eventually<T>(
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Creates a session through the tools and returns its id. */
+export async function newSession(client: Client): Promise<string> {
+  const result = await client.callTool({ name: 'create_session', arguments: {} });
+  return (result.structuredContent as { session_id: string }).session_id;
 }

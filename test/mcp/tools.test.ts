@@ -4,7 +4,7 @@
  * contract), the reference workflow with the exact MP4 bytes, progress notifications, the
  * resources and the prompt.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ACCEPTED_TYPES, resultMp4 } from '../../src/testing/index.js';
@@ -45,8 +45,13 @@ interface ToolJson {
   annotations?: Json;
 }
 
+/** Calls made by the reference workflow test (written to $MCP_TRANSCRIPT for docs/mcp.md). */
+let transcript: { tool: string; arguments: Json; result: unknown }[] | undefined;
+
 async function call(name: string, args: Json = {}) {
-  return mcp.client.callTool({ name, arguments: args });
+  const result = await mcp.client.callTool({ name, arguments: args });
+  transcript?.push({ tool: name, arguments: args, result });
+  return result;
 }
 
 describe('the tool list and every schema', () => {
@@ -173,6 +178,7 @@ describe('the tool list and every schema', () => {
 describe('the reference workflow through the tools', () => {
   test('link → message → export to a path: the exact MP4 bytes, one /run_sse POST', async () => {
     const { emulator } = served;
+    transcript = [];
     const created = await call('create_session');
     expect(created.isError).toBeFalsy();
     const sessionId = (created.structuredContent as { session_id: string }).session_id;
@@ -254,6 +260,9 @@ describe('the reference workflow through the tools', () => {
     expect(creditsAfter.total).toBe(creditsAfter.available);
     // Still one message: reading and exporting never post to /run_sse.
     expect(runSsePosts(emulator)).toBe(before + 1);
+    if (process.env.MCP_TRANSCRIPT)
+      await writeFile(process.env.MCP_TRANSCRIPT, JSON.stringify(transcript, null, 2));
+    transcript = undefined;
   });
 
   test('a silent turn returns what changed; a second message is a second POST', async () => {

@@ -13,20 +13,19 @@ export function registerMcp(program: Command, runtime: RuntimeFactory): void {
     .option(
       '--root <folder>',
       'a folder the tools may read media from and save videos to (repeatable; default: the working directory)',
-      (value: string, previous: string[]) => [...previous, value],
-      [] as string[],
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .addHelpText(
       'after',
       '\nExample (an MCP client configuration runs it for you):\n  npx -y nemovideo mcp --root ~/Videos',
     )
-    .action(async (flags: { root: string[] }, cmd: Command) => {
+    .action(async (flags: { root?: string[] }, cmd: Command) => {
       const rt = runtime(cmd);
       // The MCP server package loads only here, never for the SDK or the other commands.
       const { RootsError, runMcpServer } = await import('../../mcp/index.js');
       try {
         rt.exitCode = (await runMcpServer({
-          roots: flags.root,
+          roots: flags.root ?? [],
           apiUrl: rt.globals.apiUrl,
           token: rt.globals.token,
           verbose: rt.globals.verbose,

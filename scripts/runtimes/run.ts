@@ -7,7 +7,8 @@
  * - Bun and Deno (npm `bun` / `deno` packages): the ESM consumer;
  * - headless Chromium: the SDK bundled by esbuild in a page served on localhost;
  * - `nemovideo/testing` from the tarball (ESM with msw and over loopback, CJS);
- * - TypeScript consumers: moduleResolution node16 (.mts and .cts), bundler, node10.
+ * - TypeScript consumers: moduleResolution node16 (.mts and .cts), bundler, node10;
+ * - `npx -y nemovideo mcp` driven by the official MCP client (scripts/runtimes/mcp.ts).
  *
  * Every row that runs the workflow is checked from outside: the exit status,
  * its `RUNTIME_RESULT` line, the downloaded MP4 (exact size, `ftyp`), the
@@ -33,6 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEmulator } from '../../src/testing/index.js';
 import { runInChromium } from './browser.js';
+import { runMcpWorkflow } from './mcp.js';
 import { ensureRuntime, type Runtime } from './runtimes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -302,6 +304,33 @@ async function main(): Promise<void> {
           help.code === 0 && credits.code === 0
             ? (credits.stdout.trim().split('\n')[0] ?? '')
             : `--help exit ${help.code}, credits exit ${credits.code}: ${tail(`${help.stderr}${credits.stdout}${credits.stderr}`, 6)}`,
+      });
+    }
+
+    // 4c. `npx -y nemovideo mcp` from the tarball, driven by the official MCP client.
+    if (wanted('mcp')) {
+      const started = performance.now();
+      let detail: string;
+      let status: Row['status'] = 'pass';
+      try {
+        detail = await runMcpWorkflow({
+          consumer,
+          apiUrl: server.url,
+          emulator,
+          home: work,
+          resultBytes: RESULT_BYTES,
+        });
+      } catch (error) {
+        status = 'fail';
+        detail = tail(String(error), 6);
+      }
+      rows.push({
+        id: 'mcp',
+        label: 'MCP server from the tarball (npx -y nemovideo mcp, reference workflow)',
+        status,
+        version: process.version,
+        ms: performance.now() - started,
+        detail,
       });
     }
 

@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test, vi } from 'vitest';
 import { resultMp4 } from '../../src/testing/index.js';
 import { serveSlowCdnEmulator } from '../cli/helpers.js';
 import {
@@ -18,6 +18,10 @@ import {
   tempDir,
   textOf,
 } from './helpers.js';
+
+// Each file starts `nemovideo mcp` as a child process (TypeScript compiled on the fly): give
+// start-up and the slower calls room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -104,7 +108,7 @@ describe('cancelling export_video', () => {
     });
     expect(again.isError).toBeFalsy();
     expect(outputs(dir)).toEqual(['video.mp4']);
-  }, 30_000);
+  });
 });
 
 describe('a render that outlives wait_seconds', () => {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import {
   type McpHarness,
   newSession,
@@ -19,6 +19,10 @@ import {
   tempDir,
   textOf,
 } from './helpers.js';
+
+// Each file starts `nemovideo mcp` as a child process (TypeScript compiled on the fly): give
+// start-up and the slower calls room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let served: ServedEmulator;
 let base: ReturnType<typeof tempDir>;

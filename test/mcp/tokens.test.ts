@@ -3,7 +3,7 @@
  * not a progress notification, not a resource, not its log, even with --verbose and a
  * service that echoes the token back in errors and replies.
  */
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test, vi } from 'vitest';
 import {
   type McpHarness,
   type ServedEmulator,
@@ -11,6 +11,10 @@ import {
   startMcp,
   tempDir,
 } from './helpers.js';
+
+// Each file starts `nemovideo mcp` as a child process (TypeScript compiled on the fly): give
+// start-up and the slower calls room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let served: ServedEmulator;
 let dir: ReturnType<typeof tempDir>;

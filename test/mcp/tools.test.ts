@@ -6,7 +6,7 @@
  */
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
 import { ACCEPTED_TYPES, resultMp4 } from '../../src/testing/index.js';
 import {
   type McpHarness,
@@ -17,6 +17,10 @@ import {
   tempDir,
   textOf,
 } from './helpers.js';
+
+// Each file starts `nemovideo mcp` as a child process (TypeScript compiled on the fly): give
+// start-up and the slower calls room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let served: ServedEmulator;
 let dir: ReturnType<typeof tempDir>;

@@ -4,7 +4,7 @@
  * /run_sse POST for it; the result says whether the turn may still be running and how to
  * check; calling the tool again is a new message.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { AgentItem } from '../../src/testing/index.js';
 import {
   eventually,
@@ -18,6 +18,10 @@ import {
   tempDir,
   textOf,
 } from './helpers.js';
+
+// Each file starts `nemovideo mcp` as a child process (TypeScript compiled on the fly): give
+// start-up and the slower calls room on a loaded 2-core machine.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let served: ServedEmulator;
 let dir: ReturnType<typeof tempDir>;

@@ -14,6 +14,7 @@ import {
 } from '@modelcontextprotocol/server';
 import * as z from 'zod';
 import { failureOf } from './results.js';
+import { uploadLimits } from './sdk.js';
 import { readTimeline, timelineText } from './tools.js';
 import type { Workspace } from './workspace.js';
 
@@ -32,11 +33,11 @@ export function registerResources(server: McpServer, ws: Workspace): void {
       mimeType: 'application/json',
     },
     (uri) => {
-      const backend = ws.client.backend;
+      const limits = uploadLimits(ws.client);
       const value = {
         upload: {
-          formats: [...backend.acceptedFormats],
-          max_bytes: backend.maxUploadBytes,
+          formats: limits.formats,
+          max_bytes: limits.maxBytes,
           links: 'http(s) links to video pages (YouTube…) or to media files',
         },
         export: {

@@ -96,6 +96,17 @@ export function createClient(settings: ClientSettings): NemoClient {
   });
 }
 
+/** Upload formats and size limit of the backend profile the client uses. */
+export function uploadLimits(client: NemoClient): { formats: string[]; maxBytes: number } {
+  return { formats: [...client.backend.acceptedFormats], maxBytes: client.backend.maxUploadBytes };
+}
+
+/** Where an anonymous user registers for more credits, once the user id is known. */
+export function registerUrlOf(client: NemoClient): string | undefined {
+  const userId = client.tokenSource === 'anonymous' ? client.anonymousGrant?.userId : undefined;
+  return userId ? client.backend.registerUrl(userId, client.backend.webUrl) : undefined;
+}
+
 /** A failure as the tools report it: its class, its message, and what the agent should do. */
 export interface Failure {
   kind: string;

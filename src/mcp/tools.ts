@@ -36,6 +36,7 @@ import {
   isExportReady,
   isRenderTimeout,
   isTurnLost,
+  registerUrlOf,
   renderIdOf,
   routeIntent,
   type SessionState,
@@ -263,10 +264,7 @@ export function registerTools(server: McpServer, ws: Workspace): void {
     guard(ws, 'get_credits', async (_args, ctx) => {
       const balance = await ws.client.credits.balance({ signal: ws.signal(ctx.mcpReq.signal) });
       const anonymous = ws.client.tokenSource === 'anonymous';
-      const userId = ws.client.anonymousGrant?.userId;
-      const backend = ws.client.backend;
-      const registerUrl =
-        anonymous && userId ? backend.registerUrl(userId, backend.webUrl) : undefined;
+      const registerUrl = registerUrlOf(ws.client);
       const value = {
         available: balance.available,
         frozen: balance.frozen,
@@ -394,7 +392,7 @@ async function sendMessage(
       ],
     };
     return ok(
-      `The message was sent and the agent is still working after ${wait_seconds} s. Do NOT send it again: the turn goes on. Call get_timeline in a moment: last_turn shows the reply once the turn ends, and the tracks show what changed.`,
+      `The turn is still running after ${wait_seconds} s. The message is sent once and the turn goes on: do NOT send it again. Call get_timeline in a moment: last_turn shows the reply once the turn ends, and the tracks show what changed.`,
       value,
     );
   }

@@ -84,7 +84,7 @@ describe('a turn that outlives wait_seconds', () => {
       next_tools: [{ tool: 'get_timeline' }],
     });
     expect(textOf(pending)).toMatch(
-      /^The message was sent and the agent is still working after 1 s\. Do NOT send it again/,
+      /^The turn is still running after 1 s\. The message is sent once .*do NOT send it again/,
     );
     expect(textOf(pending)).toMatch(/Call get_timeline/);
     expect(runSsePosts(emulator)).toBe(before + 1);

@@ -111,6 +111,31 @@ describe('cancelling export_video', () => {
   });
 });
 
+describe('closing the connection mid-download', () => {
+  test('stops the export and leaves no partial file', async () => {
+    const served = await serveSlowCdnEmulator(
+      { renderDurationMs: 500, resultSizeBytes: 8 * 1024 * 1024, heartbeatMs: 0 },
+      { chunkBytes: 64 * 1024, delayMs: 20 },
+    );
+    const { dir, mcp, sessionId } = await setup(served);
+    const downloading = new Promise<void>((resolve) => {
+      mcp.client.setNotificationHandler('notifications/progress', (n) => {
+        if (/^downloading /.test(n.params.message ?? '')) resolve();
+      });
+    });
+    const call = mcp.client.callTool(
+      { name: 'export_video', arguments: { session_id: sessionId, path: 'video.mp4' } },
+      { onprogress: () => undefined },
+    );
+    call.catch(() => undefined);
+    await downloading;
+    // The client goes away (stdin closes): the server stops the call, cleans up and exits.
+    await mcp.close();
+    await expect(call).rejects.toThrow();
+    expect(outputs(dir)).toEqual([]);
+  });
+});
+
 describe('a render that outlives wait_seconds', () => {
   test('status rendering with its render_id; export_video with it saves without a second render', async () => {
     const served = await serveEmulator({ renderDurationMs: 2500 });

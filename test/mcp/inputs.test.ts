@@ -136,9 +136,17 @@ describe('files the service does not accept', () => {
     expect(textOf(result)).toMatch(/^FileNotFound: No file at "nope\.mp4"/);
   });
 
-  test('a local file inside the folder uploads', async () => {
+  test('a local file inside the folder uploads, with progress', async () => {
     const sessionId = await newSession(mcp.client);
-    const result = await call('upload_media', { session_id: sessionId, media: ['./clip.mp4'] });
+    const seen: (string | undefined)[] = [];
+    mcp.client.setNotificationHandler('notifications/progress', (n) => {
+      seen.push(n.params.message);
+    });
+    const result = await mcp.client.callTool(
+      { name: 'upload_media', arguments: { session_id: sessionId, media: ['./clip.mp4'] } },
+      { onprogress: () => undefined },
+    );
+    expect(seen.at(-1)).toBe('uploading 100%');
     expect(result.isError).toBeFalsy();
     expect(result.structuredContent).toMatchObject({
       files: [{ source: './clip.mp4', filename: 'clip.mp4', file_type: 'video' }],

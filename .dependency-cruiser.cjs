@@ -72,6 +72,8 @@ module.exports = {
         pathNot: [
           '^src/$1/',
           ...ENTRIES,
+          // `nemovideo mcp` starts the MCP server through its entry (see cli-loads-mcp-lazily).
+          '^src/mcp/index\\.ts$',
           // Until src/testing has an entry that loads without msw (#12.4, the emulator's area):
           // `nemovideo emulator` must not need msw.
           '^src/testing/(emulator|types)\\.ts$',
@@ -89,10 +91,29 @@ module.exports = {
     ...['cli', 'mcp', 'redis'].map((app) => ({
       name: `nothing-imports-${app}`,
       severity: 'error',
-      comment: `Nothing imports src/${app} but src/${app} itself.`,
-      from: { path: '^src/', pathNot: `^src/${app}/` },
+      comment: `Nothing imports src/${app} but src/${app} itself (and the mcp command, below).`,
+      from: {
+        path: '^src/',
+        pathNot: app === 'mcp' ? ['^src/mcp/', '^src/cli/commands/mcp\\.ts$'] : `^src/${app}/`,
+      },
       to: { path: `^src/${app}/` },
     })),
+    {
+      name: 'cli-loads-mcp-lazily',
+      severity: 'error',
+      comment:
+        'The mcp command loads the MCP server (and with it the MCP package) through src/mcp/index.ts and a dynamic import() only, so the CLI and the SDK never load it otherwise.',
+      from: { path: '^src/cli/commands/mcp\\.ts$' },
+      to: { path: '^src/mcp/', pathNot: '^src/mcp/index\\.ts$' },
+    },
+    {
+      name: 'cli-loads-mcp-dynamically',
+      severity: 'error',
+      comment:
+        'See cli-loads-mcp-lazily: a static import would load the MCP package with every command.',
+      from: { path: '^src/cli/commands/mcp\\.ts$' },
+      to: { path: '^src/mcp/', dynamic: false },
+    },
     {
       name: 'sdk-runtime-dependencies',
       severity: 'error',

@@ -8,28 +8,26 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { FileTokenStore, type Logger, type LogLevel } from '../helpers.js';
 import {
+  AbortError,
+  ApiError,
+  AuthenticationError,
+  ConfigError,
+  ConnectionError,
   DownloadError,
   DraftNotReadyError,
   ExportNotAllowedError,
-  FileTokenStore,
   FileTooLargeError,
   InsufficientCreditsError,
   isNemoError,
-  type Logger,
-  type LogLevel,
-  NemoAbortError,
-  NemoApiError,
   NemoClient,
-  NemoConfigError,
-  NemoConnectionError,
-  NemoTimeoutError,
   RateLimitError,
   RenderFailedError,
   RenderTimeoutError,
   SessionNotFoundError,
   StreamError,
-  TokenExpiredError,
+  TimeoutError,
   TurnLostError,
   TurnTimeoutError,
   UnsupportedFileTypeError,
@@ -37,29 +35,25 @@ import {
   VERSION,
 } from '../index.js';
 
-export type {
-  ChatEvent,
-  CreditBalance,
-  DownloadProgress,
-  RenderJob,
-  RenderStatus,
-  Session,
-  SessionState,
-  Timeline,
-  Track,
-  TurnResult,
-  UploadedFile,
-} from '../index.js';
+export type { RenderStatus, Track, UploadedFile } from '../helpers.js';
 export {
   describeTrack,
   isExportReady,
-  NemoClient,
   routeIntent,
   summarizeTimeline,
   timelineEndMs,
   translateReply,
-  VERSION,
+} from '../helpers.js';
+export type {
+  ChatEvent,
+  RenderJob,
+  Session,
+  SessionState,
+  Timeline,
+  TransferProgress,
+  TurnResult,
 } from '../index.js';
+export { NemoClient, VERSION } from '../index.js';
 
 /** Where the server's client finds its API, token and config folder. */
 export interface ClientSettings {
@@ -116,24 +110,47 @@ export interface Failure {
 
 /** True when `error` is the SDK's abort error (a cancelled call). */
 export function isAbort(error: unknown): boolean {
-  return error instanceof NemoAbortError;
+  return error instanceof AbortError;
+}
+
+/**
+ * Codes of a connection that never reached the server (the message was not delivered), as the
+ * SDK's `send()` tells them apart before its recovery (src/resources/chat/send.ts).
+ */
+const NOT_DELIVERED_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'ENETUNREACH',
+  'EHOSTUNREACH',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_HAS_EXPIRED',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+]);
+
+function neverConnected(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_DELIVERED_CODES.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
 }
 
 /** True for the errors that mean a chat turn's message never reached the agent. */
 export function turnNeverStarted(error: unknown): boolean {
-  if (error instanceof NemoAbortError) return false;
+  if (error instanceof AbortError) return false;
   if (error instanceof StreamError || error instanceof TurnLostError) return false;
-  if (error instanceof NemoTimeoutError) return false;
-  if (error instanceof NemoConnectionError) {
-    // Refused / unresolvable: the request never left. Anything else may have reached the server.
-    return /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ENETUNREACH|EHOSTUNREACH/.test(
-      `${error.message} ${String((error.cause as { code?: unknown } | undefined)?.code ?? '')}`,
-    );
-  }
+  if (error instanceof TimeoutError) return false;
+  // Refused or unresolvable: the request never left. Anything else may have reached the server.
+  if (error instanceof ConnectionError) return neverConnected(error);
   // A 5xx or 408 may come from a gateway in front of an agent that has the message.
-  if (error instanceof NemoApiError) return error.httpStatus < 500 && error.httpStatus !== 408;
+  if (error instanceof ApiError) return error.httpStatus < 500 && error.httpStatus !== 408;
   // A refusal by JSON code (unknown session, no credits, bad token) or bad input: nothing ran.
-  return error instanceof NemoConfigError;
+  return error instanceof ConfigError;
 }
 
 /** True when the turn ended by losing its connection and the timeline never showed a change. */
@@ -192,7 +209,7 @@ function nextStep(error: Error): string {
     return `Use a file under ${Math.floor(error.maxBytes / (1024 * 1024))} MB (trim or compress it first).`;
   if (error instanceof RateLimitError)
     return `The service is rate limiting: wait${error.retryAfterMs ? ` ${Math.ceil(error.retryAfterMs / 1000)} s` : ' a minute'} and call the tool again.`;
-  if (error instanceof TokenExpiredError)
+  if (error instanceof AuthenticationError)
     return 'The token was rejected: fix NEMO_TOKEN in the server configuration, or remove it to use a free anonymous token.';
   if (error instanceof DraftNotReadyError)
     return 'Upload a video (upload_media), ask the agent to put it on the timeline (send_message), check get_timeline, then call export_video again.';
@@ -206,14 +223,13 @@ function nextStep(error: Error): string {
     return 'Check the file (it must exist and be readable) and call upload_media again.';
   if (error instanceof TurnTimeoutError)
     return 'The agent stopped answering. Call get_timeline to see whether the edit happened before sending anything again.';
-  if (error instanceof NemoTimeoutError)
+  if (error instanceof TimeoutError)
     return 'A time limit ran out: the service is slow or unreachable. Try again in a moment.';
-  if (error instanceof NemoConnectionError)
+  if (error instanceof ConnectionError)
     return 'The NemoVideo service could not be reached: check the network (and NEMO_API_URL), then try again.';
-  if (error instanceof NemoAbortError) return 'The call was cancelled.';
-  if (error instanceof NemoConfigError)
-    return 'Fix the input described above and call the tool again.';
-  if (error instanceof NemoApiError)
+  if (error instanceof AbortError) return 'The call was cancelled.';
+  if (error instanceof ConfigError) return 'Fix the input described above and call the tool again.';
+  if (error instanceof ApiError)
     return 'The service refused the request. Try again later; if it persists, check the session with get_timeline.';
   return 'Try again; if it keeps failing, check the session with get_timeline.';
 }

@@ -669,7 +669,7 @@ async function renderAndSave(
     signal,
     onProgress: (p) => {
       if (p.percent !== undefined)
-        progress.report(50 + p.percent * 0.49, 100, `downloading ${formatBytes(p.bytes)}`);
+        progress.report(50 + p.percent * 0.49, 100, `downloading ${formatBytes(p.loadedBytes)}`);
     },
   });
   record.path = saved.path ?? target;

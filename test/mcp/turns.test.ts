@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import type { AgentItem } from '../../src/testing/index.js';
+import { closedPort } from '../cli/helpers.js';
 import {
   eventually,
   type McpHarness,
@@ -223,6 +224,25 @@ describe('failures before the message went out', () => {
       );
     } finally {
       emulator.setCredits(10_000);
+    }
+  });
+});
+
+describe('the service is down', () => {
+  test('nothing was sent, and what to check', async () => {
+    const port = await closedPort();
+    const down = await startMcp({ apiUrl: `http://127.0.0.1:${port}`, cwd: dir.path });
+    try {
+      const result = await down.client.callTool({
+        name: 'send_message',
+        arguments: { session_id: '5549282653223822852', message: 'trim it' },
+      });
+      expect(result.isError).toBe(true);
+      expect(textOf(result)).toMatch(/^ConnectionError: /);
+      expect(textOf(result)).toContain('Nothing was sent to the agent');
+      expect(textOf(result)).toMatch(/What to do: The NemoVideo service could not be reached/);
+    } finally {
+      await down.close();
     }
   });
 });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { usageError } from '../errors.js';
-import type { RuntimeFactory } from '../program.js';
+import type { RuntimeFactory } from '../runtime.js';
 
 /** Registers `nemovideo mcp`: an MCP server on stdio (src/mcp, loaded only when it runs). */
 export function registerMcp(program: Command, runtime: RuntimeFactory): void {

@@ -8,6 +8,7 @@ import { setupServer } from 'msw/node';
 import { InsufficientCreditsError, NemoClient, RenderFailedError } from 'nemovideo';
 import { summarizeTimeline } from 'nemovideo/helpers';
 import { createEmulator } from 'nemovideo/testing';
+import { mswHandlers } from 'nemovideo/testing/msw';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 // ── the app code under test (in your app it lives in src/) ──────────────────────────────────
@@ -51,7 +52,7 @@ async function makeHighlight(
 
 // Renders complete at once, and the SDK polls without waiting: no real sleeps in the tests.
 const emulator = createEmulator({ renderDurationMs: 0 });
-const server = setupServer(...emulator.handlers);
+const server = setupServer(...mswHandlers(emulator));
 
 /** A client as the app builds it, plus test-only settings (no waits, no client id file on disk). */
 const newClient = () =>

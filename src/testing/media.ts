@@ -1,6 +1,6 @@
 /**
  * The render result: the shipped MP4 (fixtures/result.mp4, embedded), optionally padded with
- * an MP4 `free` box to any size, generated on the fly. Supports byte ranges.
+ * an MP4 `free` box to any size, generated on the fly, in as many versions as re-renders.
  *
  * @module
  */
@@ -45,18 +45,81 @@ function paddingHeader(padding: number): Uint8Array {
 }
 
 const CHUNK = 256 * 1024;
-/** Padding is all zeros and never mutated, so one buffer serves every padding chunk. */
-const ZEROS = new Uint8Array(CHUNK);
+/** Padding chunks by fill byte; never mutated, so one buffer serves every chunk of a fill. */
+const PADDING = new Map<number, Uint8Array>();
+
+function paddingChunk(fill: number): Uint8Array {
+  let chunk = PADDING.get(fill);
+  if (!chunk) {
+    chunk = new Uint8Array(CHUNK).fill(fill);
+    PADDING.set(fill, chunk);
+  }
+  return chunk;
+}
+
+const variants = new Map<number, Uint8Array>();
 
 /**
- * A stream of bytes `[start, end)` of the result of `total` bytes. Memory use is one chunk at
- * a time, whatever the size.
+ * The MP4 of result version `version`: version 0 is the shipped file; a later version (a
+ * re-render, `changeResult()`) differs in the movie header's creation time, so its bytes
+ * differ and it is still a valid MP4 of the same size.
  */
-export function resultStream(total: number, start = 0, end = total): ReadableStream<Uint8Array> {
-  const mp4 = resultMp4();
+export function resultMp4Version(version: number): Uint8Array {
+  const base = resultMp4();
+  if (version === 0) return base;
+  let bytes = variants.get(version);
+  if (!bytes) {
+    bytes = base.slice();
+    const at = indexOfBox(bytes, 'mvhd');
+    // mvhd: size(4) type(4) version(1) flags(3) creation_time(4 or 8 bytes)
+    if (at >= 0) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const v1 = bytes[at + 8] === 1;
+      if (v1) view.setBigUint64(at + 12, BigInt(version));
+      else view.setUint32(at + 12, version >>> 0);
+    }
+    variants.set(version, bytes);
+  }
+  return bytes;
+}
+
+/** Offset of the first box of this type (searched by its four-character code). */
+function indexOfBox(bytes: Uint8Array, type: string): number {
+  const code = [...type].map((ch) => ch.charCodeAt(0));
+  for (let i = 4; i + 4 <= bytes.length; i++) {
+    if (
+      bytes[i] === code[0] &&
+      bytes[i + 1] === code[1] &&
+      bytes[i + 2] === code[2] &&
+      bytes[i + 3] === code[3]
+    ) {
+      return i - 4;
+    }
+  }
+  return -1;
+}
+
+/** The fill byte of the padding of a version: zeros first, then 1–255. */
+function fillOf(version: number): number {
+  return version === 0 ? 0 : ((version - 1) % 255) + 1;
+}
+
+/**
+ * A stream of bytes `[start, end)` of the result of `total` bytes, version `version`. Memory
+ * use is one chunk at a time, whatever the size. `onBytes` gets the size of each chunk.
+ */
+export function resultStream(
+  total: number,
+  start = 0,
+  end = total,
+  version = 0,
+  onBytes?: (bytes: number) => void,
+): ReadableStream<Uint8Array> {
+  const mp4 = resultMp4Version(version);
   const padding = total - mp4.length;
   const header = padding > 0 ? paddingHeader(padding) : new Uint8Array(0);
   const headerEnd = mp4.length + header.length;
+  const fill = paddingChunk(fillOf(version));
   let pos = start;
   return new ReadableStream<Uint8Array>(
     {
@@ -66,13 +129,14 @@ export function resultStream(total: number, start = 0, end = total): ReadableStr
           return;
         }
         const size = Math.min(CHUNK, end - pos);
+        onBytes?.(size);
         if (pos >= headerEnd) {
           pos += size;
-          controller.enqueue(ZEROS.subarray(0, size));
+          controller.enqueue(fill.subarray(0, size));
           return;
         }
-        const chunk = new Uint8Array(size);
-        // Copy whatever part of [pos, pos+size) lies in the MP4 or the box header; the rest stays 0.
+        const chunk = new Uint8Array(size).fill(fill[0] ?? 0);
+        // Copy whatever part of [pos, pos+size) lies in the MP4 or the box header; the rest is padding.
         if (pos < mp4.length) chunk.set(mp4.subarray(pos, Math.min(mp4.length, pos + size)), 0);
         if (pos + size > mp4.length && pos < headerEnd) {
           const from = Math.max(pos, mp4.length);
@@ -85,49 +149,4 @@ export function resultStream(total: number, start = 0, end = total): ReadableStr
     },
     { highWaterMark: 0 },
   );
-}
-
-/** Parse a single `Range: bytes=a-b` header against `total`. `undefined`: no/invalid range; `null`: unsatisfiable. */
-export function parseRange(
-  header: string | null,
-  total: number,
-): { start: number; end: number } | null | undefined {
-  if (!header) return undefined;
-  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!m || (m[1] === '' && m[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (m[1] === '') {
-    const suffix = Number(m[2]);
-    start = Math.max(0, total - suffix);
-    end = total;
-  } else {
-    start = Number(m[1]);
-    end = m[2] === '' ? total : Math.min(total, Number(m[2]) + 1);
-  }
-  if (start >= total || start >= end) return null;
-  return { start, end };
-}
-
-/** A response serving the result (200 or 206 with a range; HEAD without body). */
-export function resultResponse(request: Request, total: number, name: string): Response {
-  const headers: Record<string, string> = {
-    'content-type': 'video/mp4',
-    'accept-ranges': 'bytes',
-    'content-disposition': `attachment; filename="${name}"`,
-    etag: `"nemo-emulator-${total}"`,
-  };
-  const range = parseRange(request.headers.get('range'), total);
-  if (range === null) {
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, 'content-range': `bytes */${total}` },
-    });
-  }
-  const start = range?.start ?? 0;
-  const end = range?.end ?? total;
-  headers['content-length'] = String(end - start);
-  if (range) headers['content-range'] = `bytes ${start}-${end - 1}/${total}`;
-  const body = request.method === 'HEAD' ? null : resultStream(total, start, end);
-  return new Response(body, { status: range ? 206 : 200, headers });
 }

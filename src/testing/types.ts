@@ -25,7 +25,11 @@ export type ErrorStatusMode = 'always-200' | 'semantic';
 
 /** Options of {@link createEmulator}. Every option is optional. */
 export interface EmulatorOptions {
-  /** API origin served by the msw handlers. Default `https://mega-api-prod.nemovideo.ai`. */
+  /**
+   * API base URL served by the msw handlers (`mswHandlers()`), as the SDK sees it: an origin,
+   * optionally with a path prefix. Default: `NEMO_API_URL` when it is set (the SDK follows it
+   * too), else `https://mega-api-prod.nemovideo.ai`.
+   */
   baseUrl?: string;
   /** CDN origin (result and upload URLs). Default `https://cdn.emulator.nemovideo.test`; `listen()` replaces it with its own CDN server while listening. */
   cdnUrl?: string;
@@ -63,7 +67,23 @@ export interface EmulatorOptions {
   errorStatus?: ErrorStatusMode;
   /** A custom agent for `/run_sse` (same as calling `emulator.agent(fn)`). */
   agent?: AgentFn;
+  /**
+   * Result URLs handed out by render polls expire this long (clock time) after they were
+   * handed out: the CDN then answers `expiredUrlStatus`, and the next poll hands out a fresh
+   * URL. Default `0`: they never expire (see also `expireResultUrls()`).
+   */
+  resultUrlTtlMs?: number;
+  /** HTTP status of an expired result URL on the CDN: 403 (default, like S3), 404 or 410. */
+  expiredUrlStatus?: ExpiredUrlStatus;
+  /**
+   * Most requests kept in `emulator.requests` (the oldest are dropped). `stats()` counts every
+   * request regardless. Default: no limit.
+   */
+  requestLogLimit?: number;
 }
+
+/** HTTP status a CDN answers for an expired result URL. */
+export type ExpiredUrlStatus = 403 | 404 | 410;
 
 /** Options that can be changed at run time with `emulator.configure()`. */
 export type RuntimeOptions = Pick<
@@ -78,6 +98,8 @@ export type RuntimeOptions = Pick<
   | 'resultSizeBytes'
   | 'maxUploadBytes'
   | 'errorStatus'
+  | 'resultUrlTtlMs'
+  | 'expiredUrlStatus'
 >;
 
 /** The draft (compact keys, see docs/testing.md). Unknown keys are allowed everywhere. */
@@ -219,9 +241,31 @@ export interface RecordedRequest {
   body: BodySummary;
   /** Clock time when received. */
   at: number;
+  /** The route that served it, as in `stats()` (`'POST /run_sse'`, `'GET /renders/:file'`…). */
+  route: string;
   /** HTTP status answered (set once the response is ready). */
   status?: number;
+  /** Bytes of a file body (CDN and fallback download) handed to the connection so far. */
+  bytesSent?: number;
 }
+
+/** Counters of one route (see `stats()`). */
+export interface RouteStats {
+  /** Requests received (faulted ones included). */
+  count: number;
+  /** Requests per HTTP status answered, e.g. `{ "200": 3, "503": 1 }`. */
+  statuses: Record<string, number>;
+  /** Bytes of file bodies sent (CDN and fallback download; 0 elsewhere). */
+  bytesSent: number;
+}
+
+/**
+ * Counters per route since the start or the last `reset()`. Keys are `'METHOD /pattern'` as
+ * in the route table (`'POST /api/auth/anonymous-token'`, `'POST /run_sse'`,
+ * `'POST /api/render/proxy/lambda'`, `'GET /renders/:file'`…); requests that match no route
+ * count under `'METHOD (unmatched)'`. Control API requests are not counted.
+ */
+export type EmulatorStats = Record<string, RouteStats>;
 
 /** Options of `emulator.fail()`. */
 export interface FaultOptions {
@@ -249,6 +293,13 @@ export interface FaultOptions {
   stallAfterEvents?: number;
   /** While stalled: send nothing (default) or keep sending heartbeats. */
   stallWith?: 'silence' | 'heartbeats';
+  /**
+   * Streamed bodies (CDN downloads…): send N bytes, then nothing more while keeping the
+   * connection open, until the client aborts, `reset()` or `close()` (for kill -9 tests).
+   */
+  stallAfterBytes?: number;
+  /** CDN and fallback download: ignore `Range` (and `If-Range`) and answer the whole file with 200, without `Accept-Ranges`. */
+  ignoreRange?: boolean;
 }
 
 /** Handle returned by `emulator.fail()`. */
@@ -265,6 +316,70 @@ export interface FailRendersOptions {
   times?: number;
   /** Progress (%) at which they fail. Default 40. */
   atProgress?: number;
+}
+
+/** Options of `stallRenders()`. */
+export interface StallRendersOptions {
+  /** Progress (%) at which renders stop moving, `processing`. Default 50. */
+  atProgress?: number;
+  /** How many renders stall (running and future ones). Default `Infinity`. */
+  times?: number;
+}
+
+/** Options of `expireResultUrls()`. */
+export interface ExpireResultUrlsOptions {
+  /** What the CDN answers for the expired URLs. Default `expiredUrlStatus` (403). */
+  status?: ExpiredUrlStatus;
+  /** Only this render's URLs. Default: every render's. */
+  renderId?: string;
+}
+
+/** Options of `changeResult()`. */
+export interface ChangeResultOptions {
+  /** Only this render. Default: every completed render. */
+  renderId?: string;
+  /** The new result's size in bytes. Default: unchanged. */
+  sizeBytes?: number;
+}
+
+/** A render's state as computed at a point in time (`emulator.render(id)`). */
+export interface RenderView {
+  id: string;
+  sessionId: string;
+  status: 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled';
+  progress: number;
+  /** The result URL a poll would hand out now (completed only). */
+  url: string | undefined;
+  error: string | undefined;
+  createdAt: string;
+  completedAt: string | undefined;
+  durationSec: number;
+  sizeBytes: number;
+  /** The result's strong validator, as the CDN sends it (`ETag`). */
+  etag: string;
+  /** How many times the result was replaced by `changeResult()` (0 at first). */
+  resultVersion: number;
+}
+
+/** A read-only snapshot of an emulated session. */
+export interface SessionSnapshot {
+  sessionId: string;
+  taskId: string;
+  userId: string;
+  taskName: string;
+  language: string;
+  draft: Draft | null;
+  videoInfos: MediaFile[];
+  generatedMedia: Record<string, unknown>[];
+  turns: number;
+}
+
+/** An anonymous token issued by `issueToken()`. */
+export interface IssuedToken {
+  token: string;
+  userId: string;
+  clientId: string;
+  expiresAt: string;
 }
 
 /** A running loopback server (`emulator.listen()`). */

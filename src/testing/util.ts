@@ -104,3 +104,23 @@ export function clone<T>(value: T): T {
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** An HTTP date (`Last-Modified`), second precision. */
+export function httpDate(ms: number): string {
+  return new Date(Math.floor(ms / 1000) * 1000).toUTCString();
+}
+
+/** 32-bit FNV-1a of a string, as 8 hex digits (stable ids for validators, not security). */
+export function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** The success envelope `{"code":0,"message":"success","data"}`. */
+export function ok(data: unknown): Response {
+  return jsonResponse({ code: 0, message: 'success', data });
+}

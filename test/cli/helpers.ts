@@ -9,11 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
-import {
-  createEmulator,
-  type EmulatorOptions,
-  type NemoEmulator,
-} from '../../src/testing/index.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/testing/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -163,7 +159,7 @@ export function runCli(args: readonly string[], options: CliSpawnOptions): Promi
 
 /** An emulator served on loopback. */
 export interface ServedEmulator {
-  emulator: NemoEmulator;
+  emulator: Emulator;
   url: string;
   cdnUrl: string;
   close(): Promise<void>;
@@ -246,7 +242,7 @@ export async function serveSlowCdnEmulator(
   options: EmulatorOptions,
   throttle: { chunkBytes: number; delayMs: number },
 ): Promise<ServedEmulator> {
-  let emulator: NemoEmulator | undefined;
+  let emulator: Emulator | undefined;
   const api = await listen((req, res) => {
     const origin = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     void toRequest(req, origin)

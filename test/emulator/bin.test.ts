@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { parseEmulatorArgs, runEmulatorCommand } from '../../src/cli/commands/emulator.js';
+import { connectEmulator } from '../../src/testing/index.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -32,11 +33,20 @@ function start(args: string[]): {
   return { child, url, exit, output: () => out + err };
 }
 
-async function checkRunning(args: string[]) {
+async function checkRunning(args: string[], { portInUse = false } = {}) {
   const { child, url, exit, output } = start(args);
   try {
     const base = await url;
     expect(output()).toMatch(/CDN: http:\/\/127\.0\.0\.1:\d+/);
+    expect(output()).toContain(`Control API: ${base}/_emulator`);
+    // Another process drives it over the control API: a fault, then the counters.
+    const remote = connectEmulator(base);
+    await remote.fail('POST /api/auth/anonymous-token', { status: 503 });
+    const faulted = await fetch(`${base}/api/auth/anonymous-token`, {
+      method: 'POST',
+      headers: { 'X-Client-Id': 'x' },
+    });
+    expect(faulted.status).toBe(503);
     const ok = await fetch(`${base}/api/auth/anonymous-token`, {
       method: 'POST',
       headers: { 'X-Client-Id': 'x' },
@@ -47,6 +57,20 @@ async function checkRunning(args: string[]) {
     );
     const bad = await fetch(`${base}/api/auth/anonymous-token`, { method: 'POST' });
     expect(bad.status).toBe(400);
+    expect((await remote.stats())['POST /api/auth/anonymous-token']?.statuses).toEqual({
+      '200': 1,
+      '400': 1,
+      '503': 1,
+    });
+    if (portInUse) {
+      // A second emulator on the same port: a usage error (2) saying what to do.
+      const port = new URL(base).port;
+      const second = start([...args.slice(0, -1), port]);
+      expect(await second.exit).toBe(2);
+      expect(second.output()).toMatch(
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is already in use.*--port 0`),
+      );
+    }
   } finally {
     child.kill('SIGTERM');
   }
@@ -54,15 +78,17 @@ async function checkRunning(args: string[]) {
   expect(output()).toMatch(/stopped/);
 }
 
-describe('nemovideo emulator (bin)', () => {
+// Child processes start slowly on a loaded 2-core machine (tsx compiles the CLI): a wide
+// time limit, no sleeps.
+describe('nemovideo emulator (bin)', { timeout: 90_000 }, () => {
   test('from source (node --import tsx): prints its URL, serves, stops on SIGTERM', async () => {
     await checkRunning(['--import', 'tsx', 'src/cli/bin.ts', 'emulator', '--port', '0']);
   });
 
   test.skipIf(!existsSync(`${root}dist/cli/bin.js`))(
-    'built dist/cli/bin.js works the same',
+    'built dist/cli/bin.js works the same; a second one on the same port exits 2',
     async () => {
-      await checkRunning(['dist/cli/bin.js', 'emulator', '--port', '0']);
+      await checkRunning(['dist/cli/bin.js', 'emulator', '--port', '0'], { portInUse: true });
     },
   );
 
@@ -90,6 +116,23 @@ describe('the emulator command module', () => {
       renderShape: 'wrapped',
     });
     expect(parseEmulatorArgs(['-h'])).toBe('help');
+    expect(
+      parseEmulatorArgs([
+        '--initial-credits',
+        '10000',
+        '--event-delay',
+        '5',
+        '--result-url-ttl',
+        '60000',
+        '--request-log-limit',
+        '50',
+      ]),
+    ).toEqual({
+      initialCredits: 10_000,
+      eventDelayMs: 5,
+      resultUrlTtlMs: 60_000,
+      requestLogLimit: 50,
+    });
     expect(() => parseEmulatorArgs(['--port', '70000'])).toThrow(/65535/);
     expect(() => parseEmulatorArgs(['--event-style', 'xml'])).toThrow(/adk or typed/);
     expect(() => parseEmulatorArgs(['--nope'])).toThrow();
@@ -115,21 +158,22 @@ describe('the emulator command module', () => {
     expect(out).toMatch(/export NEMO_API_URL=http:\/\/127\.0\.0\.1:\d+/);
   });
 
-  test('a port in use exits 1 with a message', async () => {
+  test('a port in use exits 2 (usage) with what to do', async () => {
     const ac = new AbortController();
-    let url = '';
+    let listening!: (url: string) => void;
+    const ready = new Promise<string>((resolve) => {
+      listening = resolve;
+    });
     const first = runEmulatorCommand(
       { port: 0 },
       {
         stdout: { write: () => undefined },
         stderr: { write: () => undefined },
         signal: ac.signal,
-        onListening: (i) => {
-          url = i.url;
-        },
+        onListening: (i) => listening(i.url),
       },
     );
-    while (!url) await new Promise((r) => setTimeout(r, 10));
+    const url = await ready;
     let err = '';
     const code = await runEmulatorCommand(
       { port: Number(new URL(url).port) },
@@ -139,8 +183,21 @@ describe('the emulator command module', () => {
         signal: new AbortController().signal,
       },
     );
-    expect(code).toBe(1);
-    expect(err).toMatch(/EADDRINUSE/);
+    expect(code).toBe(2);
+    expect(err).toMatch(/already in use/);
+    expect(err).toMatch(/--port 0 to let the system choose a free one/);
+    // The CDN port too, named by its own flag.
+    let cdnErr = '';
+    const cdnCode = await runEmulatorCommand(
+      { port: 0, cdnPort: Number(new URL(url).port) },
+      {
+        stdout: { write: () => undefined },
+        stderr: { write: (s: string) => (cdnErr += s) },
+        signal: new AbortController().signal,
+      },
+    );
+    expect(cdnCode).toBe(2);
+    expect(cdnErr).toMatch(/--cdn-port 0/);
     ac.abort();
     expect(await first).toBe(0);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createCoreEmulator } from '../../src/testing/emulator.js';
+import { createEmulator } from '../../src/testing/index.js';
 import {
   ATTRIBUTION,
   bootstrap,
@@ -16,7 +16,7 @@ const WEEK = 7 * 24 * 60 * 60 * 1000;
 describe('POST /api/auth/anonymous-token', () => {
   test('issues nmv_usr_ tokens with 100 credits, a user id and a 7-day expiry', async () => {
     const clock = new FakeClock();
-    const emulator = createCoreEmulator({ clock });
+    const emulator = createEmulator({ clock });
     const res = await call(emulator, 'POST', '/api/auth/anonymous-token', {
       headers: { 'X-Client-Id': 'client-1' },
     });
@@ -30,7 +30,7 @@ describe('POST /api/auth/anonymous-token', () => {
   });
 
   test('missing or too long X-Client-Id → HTTP 400 without a JSON code', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const missing = await call(emulator, 'POST', '/api/auth/anonymous-token');
     expect(missing.status).toBe(400);
     expect(missing.json.code).toBeUndefined();
@@ -43,7 +43,7 @@ describe('POST /api/auth/anonymous-token', () => {
 
   test('a second token while the first is valid → 429 with Retry-After; after expiry a new token, same user', async () => {
     const clock = new FakeClock();
-    const emulator = createCoreEmulator({ clock });
+    const emulator = createEmulator({ clock });
     const h = { headers: { 'X-Client-Id': 'c' } };
     const first = await call(emulator, 'POST', '/api/auth/anonymous-token', h);
     const second = await call(emulator, 'POST', '/api/auth/anonymous-token', h);
@@ -63,7 +63,7 @@ describe('POST /api/auth/anonymous-token', () => {
   });
 
   test('expireTokens(): bearer calls answer 1001 and the same client gets a new token', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator, 'cid');
     emulator.expireTokens();
     const denied = await call(emulator, 'GET', '/api/credits/balance/simple', { token });
@@ -96,7 +96,7 @@ describe('bearer and session checks', () => {
     ['POST', '/api/render/proxy/lambda/r1/cancel'],
     ['GET', '/api/render/proxy/r1/download'],
   ])('%s %s without or with a bad token → code 1001 (HTTP 200)', async (method, path) => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const none = await call(emulator, method, path, method === 'POST' ? { body: {} } : {});
     expect(none.status).toBe(200);
     expect(none.json.code).toBe(1001);
@@ -105,7 +105,7 @@ describe('bearer and session checks', () => {
   });
 
   test("errorStatus 'semantic' sends the JSON codes with 401/404/403/415/413", async () => {
-    const emulator = createCoreEmulator({ errorStatus: 'semantic', maxUploadBytes: 10 });
+    const emulator = createEmulator({ errorStatus: 'semantic', maxUploadBytes: 10 });
     const denied = await call(emulator, 'GET', '/api/credits/balance/simple');
     expect([denied.status, denied.json.code]).toEqual([401, 1001]);
     const { token, sid } = await bootstrap(emulator);
@@ -134,7 +134,7 @@ describe('bearer and session checks', () => {
   });
 
   test("another user's session is not found (1002)", async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const a = await bootstrap(emulator);
     const b = await bootstrap(emulator);
     const res = await call(emulator, 'GET', `/api/state/nemo_agent/me/${a.sid}/latest`, {
@@ -146,7 +146,7 @@ describe('bearer and session checks', () => {
 
 describe('POST /api/tasks/me/with-session/nemo_agent', () => {
   test('creates a session with numeric string ids', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, userId } = await bootstrap(emulator);
     const res = await call(emulator, 'POST', '/api/tasks/me/with-session/nemo_agent', {
       token,
@@ -165,7 +165,7 @@ describe('POST /api/tasks/me/with-session/nemo_agent', () => {
   });
 
   test('rejects malformed bodies with HTTP 400 code 4000', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token } = await bootstrap(emulator);
     const res = await call(emulator, 'POST', '/api/tasks/me/with-session/nemo_agent', {
       token,
@@ -184,7 +184,7 @@ describe('POST /api/tasks/me/with-session/nemo_agent', () => {
 
 describe('GET /api/credits/balance/simple', () => {
   test('available, frozen and total; editing costs 50 once per session; generation 100', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const balance = async () =>
       (await call(emulator, 'GET', '/api/credits/balance/simple', { token })).json;
@@ -223,7 +223,7 @@ describe('GET /api/credits/balance/simple', () => {
 
 describe('GET /api/state/nemo_agent/me/<sid>/latest', () => {
   test('a new session has a null draft and empty lists', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const res = await call(emulator, 'GET', `/api/state/nemo_agent/me/${sid}/latest`, { token });
     expect(res.json).toEqual({
@@ -239,7 +239,7 @@ describe('GET /api/state/nemo_agent/me/<sid>/latest', () => {
   });
 
   test('the reference workflow builds the documented draft', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const up = await uploadUrl(emulator, token, sid, 'https://www.youtube.com/watch?v=abc');
     await turn(emulator, token, sid, 'download this video in MP4 at 1080p');
@@ -289,7 +289,7 @@ describe('GET /api/state/nemo_agent/me/<sid>/latest', () => {
   });
 
   test('"720p" and "vertical" set the canvas', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     await uploadUrl(emulator, token, sid, 'https://example.com/a.mp4');
     await turn(emulator, token, sid, 'export a vertical 720p mp4');
@@ -297,7 +297,7 @@ describe('GET /api/state/nemo_agent/me/<sid>/latest', () => {
   });
 
   test('without an uploaded video, the download request asks for one and changes nothing', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const t = await turn(emulator, token, sid, 'download this video in MP4 at 1080p');
     expect(t.events.map((e) => e.data?.content?.parts?.[0]?.text).join('')).toMatch(/upload/i);
@@ -308,13 +308,13 @@ describe('GET /api/state/nemo_agent/me/<sid>/latest', () => {
 
 describe('routing', () => {
   test('unknown path → 404, wrong method → 405', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     expect((await call(emulator, 'GET', '/nope')).status).toBe(404);
     expect((await call(emulator, 'GET', '/run_sse')).status).toBe(405);
   });
 
   test('any API origin is served by handle(); the CDN origin by the CDN', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const res = await call(emulator, 'POST', '/api/auth/anonymous-token', {
       base: 'http://localhost:1234',
       headers: { 'X-Client-Id': 'x' },
@@ -330,7 +330,7 @@ describe('routing', () => {
 
 describe('request log', () => {
   test('records method, path, query, lower-cased headers (authorization kept), JSON body and status', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     await call(emulator, 'GET', `/api/state/nemo_agent/me/${sid}/latest?x=1`, {
       token,
@@ -355,7 +355,7 @@ describe('request log', () => {
   });
 
   test('reset() forgets state and the log', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token } = await bootstrap(emulator, 'same');
     const log = emulator.requests;
     emulator.reset();
@@ -370,7 +370,7 @@ describe('request log', () => {
   });
 
   test('issueToken() gives a working token', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, userId } = emulator.issueToken();
     const res = await call(emulator, 'GET', '/api/credits/balance/simple', { token });
     expect(res.json.data.available).toBe(100);

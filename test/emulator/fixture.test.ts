@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
-import { resultMp4 } from '../../src/testing/media.js';
+import { resultMp4 } from '../../src/testing/index.js';
 
 const fixture = new Uint8Array(readFileSync(new URL('../../fixtures/result.mp4', import.meta.url)));
 

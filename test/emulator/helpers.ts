@@ -1,4 +1,4 @@
-import type { Emulator } from '../../src/testing/emulator.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/testing/index.js';
 
 /** Parsed JSON of a response under test (its shape is what the tests assert). */
 // biome-ignore lint/suspicious/noExplicitAny: arbitrary JSON read by assertions
@@ -136,4 +136,57 @@ export async function uploadUrl(emulator: Emulator, token: string, sid: string, 
     token,
     body: { urls: [url], source_type: 'url' },
   });
+}
+
+/** A session with an uploaded video and a draft, plus raw render calls (no SDK). */
+export async function readyToRender(options: EmulatorOptions = {}) {
+  const clock = new FakeClock();
+  const emulator = createEmulator({ clock, ...options });
+  const { token, sid } = await bootstrap(emulator);
+  await uploadUrl(emulator, token, sid, 'https://example.com/city.mp4');
+  await turn(emulator, token, sid, 'download this video in MP4 at 1080p');
+  const draft = emulator.session(sid)?.draft;
+  const start = (id: string, extra: { headers?: Record<string, string>; body?: unknown } = {}) =>
+    call(emulator, 'POST', '/api/render/proxy/lambda', {
+      token,
+      headers: extra.headers ?? ATTRIBUTION,
+      body: extra.body ?? { id, sessionId: sid, draft, output: { format: 'mp4', quality: 'high' } },
+    });
+  const poll = (id: string) => call(emulator, 'GET', `/api/render/proxy/lambda/${id}`, { token });
+  return { emulator, clock, token, sid, draft, start, poll };
+}
+
+/** A completed render: its id and the result URL of its first poll. */
+export async function completedRender(options: EmulatorOptions = {}, id = 'r1') {
+  const ready = await readyToRender({ renderDurationMs: 0, ...options });
+  await ready.start(id);
+  const polled = await ready.poll(id);
+  return {
+    ...ready,
+    id,
+    url: polled.json.output.url as string,
+    size: polled.json.output.size as number,
+  };
+}
+
+/** GET (or another method) a URL through `handle()`: status, headers and body bytes. */
+export async function fetchBytes(
+  emulator: Emulator,
+  url: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+) {
+  const res = await emulator.handle(new Request(url, { method, headers }));
+  return {
+    status: res.status,
+    headers: res.headers,
+    bytes: new Uint8Array(await res.arrayBuffer()),
+  };
+}
+
+/** Byte equality without vitest's element-wise deep diff (slow on megabytes). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+    Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  );
 }

@@ -1,6 +1,7 @@
 import { setupServer } from 'msw/node';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import { createEmulator } from '../../src/testing/index.js';
+import { mswHandlers } from '../../src/testing/msw.js';
 import { ATTRIBUTION, parseSse, sseBody } from './helpers.js';
 
 const emulator = createEmulator({ renderDurationMs: 0 });
@@ -8,11 +9,12 @@ const custom = createEmulator({
   baseUrl: 'https://api.staging.test/',
   cdnUrl: 'https://files.staging.test',
 });
-const server = setupServer(...emulator.handlers, ...custom.handlers);
+const server = setupServer(...mswHandlers(emulator), ...mswHandlers(custom));
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
 afterEach(() => {
   emulator.reset();
   custom.reset();
+  server.resetHandlers();
 });
 afterAll(() => server.close());
 
@@ -138,5 +140,39 @@ describe('msw handlers', () => {
       body: JSON.stringify(sseBody(sid, 'hello there friend')),
     });
     await expect(res.text()).rejects.toThrow();
+  });
+
+  test('the emulator follows NEMO_API_URL as the SDK does, so do its handlers', async () => {
+    vi.stubEnv('NEMO_API_URL', 'http://127.0.0.1:4010');
+    const local = createEmulator();
+    expect(local.baseUrl).toBe('http://127.0.0.1:4010');
+    server.use(...mswHandlers(local));
+    const res = await fetch('http://127.0.0.1:4010/api/auth/anonymous-token', {
+      method: 'POST',
+      headers: { 'X-Client-Id': 'env' },
+    });
+    expect((await json(res)).code).toBe(0);
+    expect(local.requests.map((r) => r.path)).toEqual(['/api/auth/anonymous-token']);
+    // An explicit baseUrl wins; an empty variable is unset.
+    expect(createEmulator({ baseUrl: 'https://x.test' }).baseUrl).toBe('https://x.test');
+    vi.stubEnv('NEMO_API_URL', '');
+    expect(createEmulator().baseUrl).toBe('https://mega-api-prod.nemovideo.ai');
+    vi.stubEnv('NEMO_API_URL', 'not a url');
+    expect(() => createEmulator()).toThrow(/NEMO_API_URL is not a valid URL/);
+  });
+
+  test('a base URL with a path prefix is served under it (as the SDK joins paths)', async () => {
+    const prefixed = createEmulator({ baseUrl: 'https://gateway.test/nemo/v1/' });
+    expect(prefixed.baseUrl).toBe('https://gateway.test/nemo/v1');
+    server.use(...mswHandlers(prefixed));
+    const res = await fetch('https://gateway.test/nemo/v1/api/auth/anonymous-token', {
+      method: 'POST',
+      headers: { 'X-Client-Id': 'p' },
+    });
+    expect((await json(res)).code).toBe(0);
+    expect(prefixed.requests[0]).toMatchObject({
+      path: '/api/auth/anonymous-token',
+      route: 'POST /api/auth/anonymous-token',
+    });
   });
 });

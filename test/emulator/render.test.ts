@@ -1,25 +1,8 @@
 import { describe, expect, test } from 'vitest';
-import { createCoreEmulator, type Emulator } from '../../src/testing/emulator.js';
-import { resultMp4 } from '../../src/testing/media.js';
-import type { EmulatorOptions } from '../../src/testing/types.js';
-import { ATTRIBUTION, bootstrap, call, FakeClock, turn, uploadUrl } from './helpers.js';
+import { type Emulator, resultMp4 } from '../../src/testing/index.js';
+import { ATTRIBUTION, bootstrap, call, readyToRender } from './helpers.js';
 
-async function ready(options: EmulatorOptions = {}) {
-  const clock = new FakeClock();
-  const emulator = createCoreEmulator({ clock, ...options });
-  const { token, sid } = await bootstrap(emulator);
-  await uploadUrl(emulator, token, sid, 'https://example.com/city.mp4');
-  await turn(emulator, token, sid, 'download this video in MP4 at 1080p');
-  const draft = emulator.session(sid)!.draft;
-  const start = (id: string, extra: { headers?: Record<string, string>; body?: unknown } = {}) =>
-    call(emulator, 'POST', '/api/render/proxy/lambda', {
-      token,
-      headers: extra.headers ?? ATTRIBUTION,
-      body: extra.body ?? { id, sessionId: sid, draft, output: { format: 'mp4', quality: 'high' } },
-    });
-  const poll = (id: string) => call(emulator, 'GET', `/api/render/proxy/lambda/${id}`, { token });
-  return { emulator, clock, token, sid, draft, start, poll };
-}
+const ready = readyToRender;
 
 async function bytesOf(emulator: Emulator, url: string, headers: Record<string, string> = {}) {
   const res = await emulator.handle(new Request(url, { headers }));

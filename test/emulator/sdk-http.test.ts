@@ -1,10 +1,10 @@
 /** The SDK's foundation against the emulator over loopback HTTP (no msw in this file). */
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { NemoClient } from '../../src/index.js';
-import { createCoreEmulator } from '../../src/testing/emulator.js';
-import type { EmulatorServer } from '../../src/testing/types.js';
+import type { EmulatorServer } from '../../src/testing/index.js';
+import { createEmulator } from '../../src/testing/index.js';
 
-const emulator = createCoreEmulator();
+const emulator = createEmulator();
 let http: EmulatorServer;
 beforeAll(async () => {
   http = await emulator.listen({ port: 0 });

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createCoreEmulator } from '../../src/testing/emulator.js';
-import type { EmulatorServer } from '../../src/testing/types.js';
+import type { EmulatorServer } from '../../src/testing/index.js';
+import { createEmulator } from '../../src/testing/index.js';
 import { ATTRIBUTION, parseSse, sseBody } from './helpers.js';
 
-const emulator = createCoreEmulator({ renderDurationMs: 0, heartbeatMs: 50 });
+const emulator = createEmulator({ renderDurationMs: 0, heartbeatMs: 50 });
 let server: EmulatorServer;
 beforeAll(async () => {
   server = await emulator.listen({ port: 0 });
@@ -226,7 +226,7 @@ describe('listen()', () => {
   });
 
   test('close() stops both servers and restores the default CDN URL', async () => {
-    const other = createCoreEmulator();
+    const other = createEmulator();
     const s = await other.listen();
     expect(other.cdnUrl).toBe(s.cdnUrl);
     await s.close();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { createCoreEmulator } from '../../src/testing/emulator.js';
-import type { AgentItem } from '../../src/testing/types.js';
+import type { AgentItem } from '../../src/testing/index.js';
+import { createEmulator } from '../../src/testing/index.js';
 import { bootstrap, call, parseSse, request, sseBody, turn, uploadUrl } from './helpers.js';
 
 afterEach(() => {
@@ -17,7 +17,7 @@ function texts(events: ReturnType<typeof parseSse>): string[] {
 
 describe('POST /run_sse: the default agent, ADK style', () => {
   test('answers text/event-stream with one data: line per event and no event:/id: lines', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const t = await turn(emulator, token, sid, 'hello');
     expect(t.status).toBe(200);
@@ -43,7 +43,7 @@ describe('POST /run_sse: the default agent, ADK style', () => {
   });
 
   test('the title turn is silent: tool call and response only, paired by id, response role user', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const t = await turn(emulator, token, sid, 'add a title "Urban Dreams"');
     expect(texts(t.events)).toEqual([]);
@@ -74,7 +74,7 @@ describe('POST /run_sse: the default agent, ADK style', () => {
   });
 
   test('download after an upload: tool activity, a GUI-worded reply, a video track', async () => {
-    const emulator = createCoreEmulator({ partial: false });
+    const emulator = createEmulator({ partial: false });
     const { token, sid } = await bootstrap(emulator);
     await uploadUrl(emulator, token, sid, 'https://example.com/city.mp4');
     const t = await turn(emulator, token, sid, 'download this video in MP4 at 1080p');
@@ -102,7 +102,7 @@ describe('POST /run_sse: the default agent, ADK style', () => {
 
 describe('typed events', () => {
   test('text, tool_call and tool_result', async () => {
-    const emulator = createCoreEmulator({ eventStyle: 'typed' });
+    const emulator = createEmulator({ eventStyle: 'typed' });
     const { token, sid } = await bootstrap(emulator);
     const t = await turn(emulator, token, sid, 'add background music');
     expect(t.events.map((e) => e.data)).toEqual([
@@ -119,7 +119,7 @@ describe('typed events', () => {
   });
 
   test('configure() switches the style at run time', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     emulator.configure({ eventStyle: 'typed' });
     const t = await turn(emulator, token, sid, 'hi');
@@ -129,7 +129,7 @@ describe('typed events', () => {
 
 describe('custom agents', () => {
   test('high-level items map to ADK payloads', async () => {
-    const emulator = createCoreEmulator({ partial: false, heartbeatStyle: 'empty-data' });
+    const emulator = createEmulator({ partial: false, heartbeatStyle: 'empty-data' });
     const { token, sid } = await bootstrap(emulator);
     emulator.agent((message) => [
       { text: 'thinking…', thought: true },
@@ -163,7 +163,7 @@ describe('custom agents', () => {
   });
 
   test('{ error } is the ADK exception payload, then the stream closes; typed: {code,message}', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     emulator.agent(() => [{ error: 'boom' }, { text: 'after' }]);
     expect((await turn(emulator, token, sid, 'x')).events.map((e) => e.data)).toEqual([
@@ -177,7 +177,7 @@ describe('custom agents', () => {
   });
 
   test('async generators, ctx.setDraft and defaultAgent()', async () => {
-    const emulator = createCoreEmulator({ partial: false });
+    const emulator = createEmulator({ partial: false });
     const { token, sid } = await bootstrap(emulator);
     emulator.agent(async function* (_message, ctx) {
       yield { text: `turn ${ctx.turn}` };
@@ -194,7 +194,7 @@ describe('custom agents', () => {
   });
 
   test('a charge refused before streaming → 2001 JSON; during streaming → an error event', async () => {
-    const emulator = createCoreEmulator({ initialCredits: 30 });
+    const emulator = createEmulator({ initialCredits: 30 });
     const { token, sid, userId } = await bootstrap(emulator);
     emulator.agent((_m, ctx) => {
       ctx.charge(50);
@@ -217,7 +217,7 @@ describe('custom agents', () => {
 
   test('credits are frozen while a turn runs', async () => {
     vi.useFakeTimers();
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid, userId } = await bootstrap(emulator);
     emulator.agent((_m, ctx) => {
       ctx.charge(100);
@@ -244,7 +244,7 @@ describe('heartbeats and delays (fake timers)', () => {
     ['typed', 'data: {"type":"heartbeat"}\n\n'],
   ] as const)('heartbeatStyle %s during a long tool call', async (style, wire) => {
     vi.useFakeTimers();
-    const emulator = createCoreEmulator({
+    const emulator = createEmulator({
       heartbeatMs: 1000,
       heartbeatStyle: style,
       partial: false,
@@ -269,7 +269,7 @@ describe('heartbeats and delays (fake timers)', () => {
 
   test('eventDelayMs spaces the events', async () => {
     vi.useFakeTimers();
-    const emulator = createCoreEmulator({ eventDelayMs: 200, partial: false });
+    const emulator = createEmulator({ eventDelayMs: 200, partial: false });
     const { token, sid } = await bootstrap(emulator);
     emulator.agent(() => [{ text: 'a' }, { text: 'b' }, { text: 'c' }]);
     const res = await emulator.handle(
@@ -296,7 +296,7 @@ describe('heartbeats and delays (fake timers)', () => {
 
 describe('stream faults', () => {
   test('cutAfterEvents errors the body after N events; the turn still completes server-side', async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     emulator.fail('POST /run_sse', { cutAfterEvents: 1 });
     const res = await emulator.handle(
@@ -312,7 +312,7 @@ describe('stream faults', () => {
   });
 
   test("cutMode 'close' ends the body cleanly", async () => {
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     emulator.fail('POST /run_sse', { cutAfterEvents: 1, cutMode: 'close' });
     const t = await turn(emulator, token, sid, "add a title 'Cut'");
@@ -321,7 +321,7 @@ describe('stream faults', () => {
 
   test('stallAfterEvents hangs the turn (no state change) until reset(); heartbeats optional', async () => {
     vi.useFakeTimers();
-    const emulator = createCoreEmulator({ heartbeatMs: 1000 });
+    const emulator = createEmulator({ heartbeatMs: 1000 });
     const { token, sid } = await bootstrap(emulator);
     emulator.fail('POST /run_sse', { stallAfterEvents: 1, stallWith: 'heartbeats' });
     const res = await emulator.handle(
@@ -350,7 +350,7 @@ describe('stream faults', () => {
 
   test('a silent stall sends nothing more, and the client can cancel', async () => {
     vi.useFakeTimers();
-    const emulator = createCoreEmulator({ heartbeatMs: 1000 });
+    const emulator = createEmulator({ heartbeatMs: 1000 });
     const { token, sid } = await bootstrap(emulator);
     emulator.fail('POST /run_sse', { stallAfterEvents: 0 });
     const res = await emulator.handle(
@@ -370,7 +370,7 @@ describe('stream faults', () => {
 
   test('fail() with status, code, body, headers, times and delay', async () => {
     vi.useFakeTimers();
-    const emulator = createCoreEmulator();
+    const emulator = createEmulator();
     const { token, sid } = await bootstrap(emulator);
     const handle = emulator.fail('POST /run_sse', { status: 503, times: 2 });
     expect(

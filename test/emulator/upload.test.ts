@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
-import { createCoreEmulator } from '../../src/testing/emulator.js';
+import { createEmulator } from '../../src/testing/index.js';
 import { bootstrap, call, uploadUrl } from './helpers.js';
 
 function form(
@@ -19,7 +19,7 @@ function form(
 }
 
 async function setup(maxUploadBytes?: number) {
-  const emulator = createCoreEmulator(maxUploadBytes === undefined ? {} : { maxUploadBytes });
+  const emulator = createEmulator(maxUploadBytes === undefined ? {} : { maxUploadBytes });
   const { token, sid } = await bootstrap(emulator);
   const upload = (body: FormData | string | object, headers: Record<string, string> = {}) =>
     call(emulator, 'POST', `/api/upload-video/nemo_agent/me/${sid}`, { token, body, headers });

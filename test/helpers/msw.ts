@@ -1,6 +1,7 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createEmulator, type EmulatorOptions } from '../../src/testing/index.js';
+import { mswHandlers } from '../../src/testing/msw.js';
 
 export const BASE = 'https://mega-api-prod.nemovideo.ai';
 
@@ -24,7 +25,7 @@ export function ok(data: unknown, init?: ResponseInit): Response {
  */
 export function useEmulatorServer(options?: EmulatorOptions) {
   const emulator = createEmulator(options);
-  const server = setupServer(...emulator.handlers);
+  const server = setupServer(...mswHandlers(emulator));
   beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
   afterEach(() => {
     emulator.reset();

@@ -9,7 +9,8 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { summarizeTimeline } from '../../src/helpers.js';
 import { NemoClient, type NemoClientOptions } from '../../src/index.js';
-import { createEmulator, type NemoEmulator } from '../../src/testing/index.js';
+import { createEmulator, type Emulator } from '../../src/testing/index.js';
+import { mswHandlers } from '../../src/testing/msw.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,7 +20,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function referenceWorkflow(emulator: NemoEmulator, options: NemoClientOptions, out: string) {
+async function referenceWorkflow(emulator: Emulator, options: NemoClientOptions, out: string) {
   const client = new NemoClient({
     clientId: 'workflow-test',
     clientIdFile: false,
@@ -72,7 +73,7 @@ async function referenceWorkflow(emulator: NemoEmulator, options: NemoClientOpti
 describe('the reference workflow', () => {
   describe('through msw', () => {
     const emulator = createEmulator({ renderDurationMs: 0 });
-    const server = setupServer(...emulator.handlers);
+    const server = setupServer(...mswHandlers(emulator));
     beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
     afterEach(() => emulator.reset());
     afterAll(() => server.close());

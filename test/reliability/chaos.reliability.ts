@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isNemoError, NemoClient } from '../../src/index.js';
-import { createEmulator, type EmulatorServer, type NemoEmulator } from '../../src/testing/index.js';
+import { createEmulator, type Emulator, type EmulatorServer } from '../../src/testing/index.js';
 import { type PlannedFault, planFaults, type Step } from './faults.js';
 import { Rng } from './random.js';
 
@@ -27,7 +27,7 @@ const WORKFLOW_LIMIT_MS = 30_000;
 const CLIP = 'clip.mp4';
 
 interface Lane {
-  emulator: NemoEmulator;
+  emulator: Emulator;
   server: EmulatorServer;
 }
 
@@ -43,7 +43,7 @@ interface Outcome {
   uploadedFile: boolean;
 }
 
-function laneEmulator(i: number): NemoEmulator {
+function laneEmulator(i: number): Emulator {
   return createEmulator({
     eventStyle: i % 2 === 0 ? 'adk' : 'typed',
     errorStatus: i % 3 === 0 ? 'semantic' : 'always-200',

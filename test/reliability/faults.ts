@@ -1,4 +1,4 @@
-import type { NemoEmulator } from '../../src/testing/index.js';
+import type { Emulator } from '../../src/testing/index.js';
 import type { Rng } from './random.js';
 
 /** A step of the reference workflow, where a fault can be armed just before. */
@@ -10,7 +10,7 @@ export interface PlannedFault {
   kind: FaultKind;
   label: string;
   before: Step;
-  arm(emulator: NemoEmulator): void;
+  arm(emulator: Emulator): void;
 }
 
 export type FaultKind =

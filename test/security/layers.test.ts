@@ -10,10 +10,11 @@ import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isNemoError, NemoClient, type Session } from '../../src/index.js';
 import { createEmulator } from '../../src/testing/index.js';
+import { mswHandlers } from '../../src/testing/msw.js';
 import { captureLogs, errorTexts, expectNoSecret } from './helpers.js';
 
 const emulator = createEmulator({ renderDurationMs: 0, heartbeatMs: 0 });
-const server = setupServer(...emulator.handlers);
+const server = setupServer(...mswHandlers(emulator));
 let dir: string;
 beforeAll(async () => {
   server.listen({ onUnhandledRequest: 'error' });

@@ -6,16 +6,17 @@ import { join } from 'node:path';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { NemoClient, type NemoClientOptions } from '../../src/index.js';
-import { createEmulator, type NemoEmulator } from '../../src/testing/index.js';
+import { createEmulator, type Emulator } from '../../src/testing/index.js';
+import { mswHandlers } from '../../src/testing/msw.js';
 
 export const BASE = 'https://mega-api-prod.nemovideo.ai';
 export const UPLOAD_ROUTE = 'POST /api/upload-video/nemo_agent/me/*';
 export const uploadUrlOf = (sid: string) => `${BASE}/api/upload-video/nemo_agent/me/${sid}`;
 
 /** One emulator behind msw for a test file; the request log and faults reset after each test. */
-export function useEmulator(): { emulator: NemoEmulator; server: ReturnType<typeof setupServer> } {
+export function useEmulator(): { emulator: Emulator; server: ReturnType<typeof setupServer> } {
   const emulator = createEmulator();
-  const server = setupServer(...emulator.handlers);
+  const server = setupServer(...mswHandlers(emulator));
   beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
   afterEach(() => {
     server.resetHandlers();
@@ -26,13 +27,13 @@ export function useEmulator(): { emulator: NemoEmulator; server: ReturnType<type
 }
 
 /** A client holding a token the emulator issued (so no token request shows up in the log). */
-export function clientFor(emulator: NemoEmulator, extra: NemoClientOptions = {}): NemoClient {
+export function clientFor(emulator: Emulator, extra: NemoClientOptions = {}): NemoClient {
   const { token } = emulator.issueToken();
   return new NemoClient({ token, clientIdFile: false, logLevel: 'off', ...extra });
 }
 
 /** Requests the emulator received for the upload endpoint. */
-export function uploadRequests(emulator: NemoEmulator) {
+export function uploadRequests(emulator: Emulator) {
   return emulator.requests.filter((r) => r.path.startsWith('/api/upload-video/'));
 }
 

@@ -7,8 +7,16 @@
  */
 
 import { parseArgs } from 'node:util';
-import { createCoreEmulator } from '../../testing/emulator.js';
-import type { EmulatorOptions, EventStyle, RenderShape } from '../../testing/types.js';
+import {
+  createEmulator,
+  type EmulatorOptions,
+  type EventStyle,
+  type RenderShape,
+} from '../../testing/index.js';
+
+const DOCS = 'https://github.com/nemovideo/nemovideo/blob/main/docs/testing.md';
+/** Requests kept in the log of a long-running emulator (counters stay exact beyond it). */
+const DEFAULT_REQUEST_LOG_LIMIT = 10_000;
 
 /** Options of the emulator command. */
 export interface EmulatorCommandOptions {
@@ -23,6 +31,10 @@ export interface EmulatorCommandOptions {
   renderDurationMs?: number;
   resultSizeBytes?: number;
   heartbeatMs?: number;
+  eventDelayMs?: number;
+  initialCredits?: number;
+  resultUrlTtlMs?: number;
+  requestLogLimit?: number;
 }
 
 /** Where the command writes, and when it stops. */
@@ -49,7 +61,15 @@ Options:
   --render-duration <ms>  render time from start to completed (default 3000)
   --result-size <bytes>   size of the served render result (default: the 2 s sample MP4)
   --heartbeat <ms>        SSE heartbeat interval (default 15000; 0 disables)
+  --event-delay <ms>      delay between the SSE events of a turn (default 0)
+  --initial-credits <n>   credits of a new anonymous user (default 100)
+  --result-url-ttl <ms>   result URLs expire this long after a poll hands them out
+                          (default 0: never)
+  --request-log-limit <n> requests kept in the log (default 10000; counters stay exact)
   -h, --help              show this help
+
+Faults, counters and every other control: the control API at <url>/_emulator
+(${DOCS}#the-control-api).
 `;
 
 /** Thrown for bad command-line arguments. */
@@ -91,6 +111,10 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCommandOptio
         'render-duration': { type: 'string' },
         'result-size': { type: 'string' },
         heartbeat: { type: 'string' },
+        'event-delay': { type: 'string' },
+        'initial-credits': { type: 'string' },
+        'result-url-ttl': { type: 'string' },
+        'request-log-limit': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -126,12 +150,42 @@ export function parseEmulatorArgs(argv: readonly string[]): EmulatorCommandOptio
   if (size !== undefined) options.resultSizeBytes = size;
   const heartbeat = intOption('heartbeat', str('heartbeat'));
   if (heartbeat !== undefined) options.heartbeatMs = heartbeat;
+  const eventDelay = intOption('event-delay', str('event-delay'));
+  if (eventDelay !== undefined) options.eventDelayMs = eventDelay;
+  const credits = intOption('initial-credits', str('initial-credits'));
+  if (credits !== undefined) options.initialCredits = credits;
+  const ttl = intOption('result-url-ttl', str('result-url-ttl'));
+  if (ttl !== undefined) options.resultUrlTtlMs = ttl;
+  const logLimit = intOption('request-log-limit', str('request-log-limit'));
+  if (logLimit !== undefined) options.requestLogLimit = logLimit;
   return options;
 }
 
+/** A listen error the user can fix (a busy or privileged port, a foreign host): the message and exit code 2. */
+function listenProblem(error: unknown, options: EmulatorCommandOptions): string | undefined {
+  const e = error as { code?: unknown; port?: unknown };
+  const host = options.host ?? '127.0.0.1';
+  const cdn = typeof e.port === 'number' && e.port === options.cdnPort && e.port !== options.port;
+  const flag = cdn ? '--cdn-port' : '--port';
+  const port = typeof e.port === 'number' ? e.port : cdn ? options.cdnPort : options.port;
+  switch (e.code) {
+    case 'EADDRINUSE':
+      return `port ${port} on ${host} is already in use (is another emulator running?). Pick another port (${flag} ${typeof port === 'number' && port < 65535 ? port + 1 : 4010}), or ${flag} 0 to let the system choose a free one.`;
+    case 'EACCES':
+      return `not allowed to listen on port ${port} of ${host} (ports below 1024 need privileges). Pick a port from 1024 up, or ${flag} 0.`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `--host ${host} is not an address of this machine. Use 127.0.0.1 (the default), ::1 or 0.0.0.0.`;
+    default:
+      return undefined;
+  }
+}
+
 /**
- * Run the emulator until `io.signal` aborts; resolves with the exit code (0, or 1 when the
- * port cannot be bound). Prints the API URL, the CDN URL and how to point the SDK at it.
+ * Run the emulator until `io.signal` aborts; resolves with the exit code: 0, 2 when the port
+ * is busy or not allowed or the host is not local (a usage problem, with what to do), 1 for
+ * any other failure to listen. Prints the API URL, the CDN URL, the control API and how to
+ * point the SDK at it.
  *
  * @example
  * ```ts
@@ -144,7 +198,9 @@ export async function runEmulatorCommand(
   options: EmulatorCommandOptions,
   io: EmulatorCommandIo,
 ): Promise<number> {
-  const emulatorOptions: EmulatorOptions = {};
+  const emulatorOptions: EmulatorOptions = {
+    requestLogLimit: options.requestLogLimit ?? DEFAULT_REQUEST_LOG_LIMIT,
+  };
   if (options.renderShape) emulatorOptions.renderShape = options.renderShape;
   if (options.eventStyle) emulatorOptions.eventStyle = options.eventStyle;
   if (options.renderDurationMs !== undefined)
@@ -152,7 +208,10 @@ export async function runEmulatorCommand(
   if (options.resultSizeBytes !== undefined)
     emulatorOptions.resultSizeBytes = options.resultSizeBytes;
   if (options.heartbeatMs !== undefined) emulatorOptions.heartbeatMs = options.heartbeatMs;
-  const emulator = createCoreEmulator(emulatorOptions);
+  if (options.eventDelayMs !== undefined) emulatorOptions.eventDelayMs = options.eventDelayMs;
+  if (options.initialCredits !== undefined) emulatorOptions.initialCredits = options.initialCredits;
+  if (options.resultUrlTtlMs !== undefined) emulatorOptions.resultUrlTtlMs = options.resultUrlTtlMs;
+  const emulator = createEmulator(emulatorOptions);
   let server: Awaited<ReturnType<typeof emulator.listen>>;
   try {
     const listen: { port?: number; cdnPort?: number; host?: string } = {};
@@ -161,6 +220,11 @@ export async function runEmulatorCommand(
     if (options.host !== undefined) listen.host = options.host;
     server = await emulator.listen(listen);
   } catch (error) {
+    const problem = listenProblem(error, options);
+    if (problem !== undefined) {
+      io.stderr.write(`nemovideo emulator: ${problem}\n`);
+      return 2;
+    }
     io.stderr.write(
       `nemovideo emulator: cannot listen: ${error instanceof Error ? error.message : String(error)}\n`,
     );
@@ -169,6 +233,7 @@ export async function runEmulatorCommand(
   io.stdout.write(
     `NemoVideo emulator listening on ${server.url}\n` +
       `CDN: ${server.cdnUrl}\n` +
+      `Control API: ${server.url}/_emulator (${DOCS}#the-control-api)\n` +
       `Use it: export NEMO_API_URL=${server.url}\n` +
       'Press Ctrl-C to stop.\n',
   );

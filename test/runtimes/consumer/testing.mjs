@@ -4,6 +4,7 @@
 import { setupServer } from 'msw/node';
 import { NemoClient } from 'nemovideo';
 import { createEmulator } from 'nemovideo/testing';
+import { mswHandlers } from 'nemovideo/testing/msw';
 
 async function workflow(client) {
   const session = await client.sessions.create();
@@ -21,7 +22,7 @@ const results = {};
 try {
   // 1. msw handlers, the default production base URL.
   const emulator = createEmulator({ renderDurationMs: 30 });
-  const msw = setupServer(...emulator.handlers);
+  const msw = setupServer(...mswHandlers(emulator));
   msw.listen({ onUnhandledRequest: 'error' });
   try {
     results.msw = await workflow(new NemoClient({ clientIdFile: false, clientId: 'consumer-msw' }));

@@ -12,7 +12,7 @@ import { App } from './app.js';
 import { type FaultInfo, Faults } from './faults.js';
 import { cdnRoutes } from './handlers/cdn.js';
 import { chatRoutes } from './handlers/chat.js';
-import { type Controls, controlRoutes } from './handlers/control.js';
+import { controlRoutes } from './handlers/control.js';
 import { creditRoutes } from './handlers/credits.js';
 import { renderRoutes } from './handlers/renders.js';
 import { sessionRoutes } from './handlers/sessions.js';
@@ -81,7 +81,7 @@ function checkProgress(value: number | undefined, where: string, fallback: numbe
  * console.log(await res.json()); // { code: 0, data: { token: 'nmv_usr_…', credits: 100, … } }
  * ```
  */
-export class Emulator implements Controls {
+export class Emulator {
   readonly #store: Store;
   readonly #log: RequestLog;
   readonly #faults = new Faults();

@@ -36,7 +36,8 @@ export class Context<V = unknown> {
     readonly record: RecordedRequest,
     readonly fault: Fault | undefined,
     readonly env: Env,
-    readonly vars: V,
+    /** Set once, by the route's middleware. */
+    public vars: V,
   ) {}
 
   /** The JSON body (undefined when empty), recorded in the request log; 400 when not JSON. */

@@ -30,12 +30,15 @@ const EXPOSED = [
   'Content-Disposition',
   'Accept-Ranges',
   'ETag',
+  'Last-Modified',
 ].join(', ');
 const ALLOWED_HEADERS = [
   'Authorization',
   'Content-Type',
   'Accept',
   'Range',
+  'If-Range',
+  'If-None-Match',
   'X-Client-Id',
   'X-Skill-Source',
   'X-Skill-Version',
@@ -58,7 +61,7 @@ function corsHeaders(req: IncomingMessage): Record<string, string> {
     'access-control-expose-headers': EXPOSED,
   };
   if (req.method === 'OPTIONS') {
-    headers['access-control-allow-methods'] = 'GET, POST, HEAD, OPTIONS';
+    headers['access-control-allow-methods'] = 'GET, POST, HEAD, DELETE, OPTIONS';
     headers['access-control-allow-headers'] =
       req.headers['access-control-request-headers'] ?? ALLOWED_HEADERS;
     headers['access-control-max-age'] = '600';

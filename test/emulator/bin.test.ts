@@ -138,23 +138,37 @@ describe('the emulator command module', () => {
     expect(() => parseEmulatorArgs(['--nope'])).toThrow();
   });
 
-  test('runEmulatorCommand runs until the signal aborts', async () => {
+  test('runEmulatorCommand passes its options on and runs until the signal aborts', async () => {
     const ac = new AbortController();
     let out = '';
-    const io = {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (out += s) },
-      signal: ac.signal,
-      onListening: async ({ url }: { url: string }) => {
-        const res = await fetch(`${url}/api/auth/anonymous-token`, {
-          method: 'POST',
-          headers: { 'X-Client-Id': 'y' },
-        });
-        expect(res.status).toBe(200);
-        ac.abort();
+    let listening!: (url: string) => void;
+    const ready = new Promise<string>((resolve) => {
+      listening = resolve;
+    });
+    const running = runEmulatorCommand(
+      { port: 0, renderShape: 'wrapped', initialCredits: 7, resultUrlTtlMs: 1000 },
+      {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (out += s) },
+        signal: ac.signal,
+        onListening: (i) => listening(i.url),
       },
-    };
-    expect(await runEmulatorCommand({ port: 0, renderShape: 'wrapped' }, io)).toBe(0);
+    );
+    const url = await ready;
+    try {
+      const res = await fetch(`${url}/api/auth/anonymous-token`, {
+        method: 'POST',
+        headers: { 'X-Client-Id': 'y' },
+      });
+      expect(((await res.json()) as { data: { credits: number } }).data.credits).toBe(7);
+      expect(await connectEmulator(url).settings()).toMatchObject({
+        renderShape: 'wrapped',
+        resultUrlTtlMs: 1000,
+      });
+    } finally {
+      ac.abort();
+    }
+    expect(await running).toBe(0);
     expect(out).toMatch(/export NEMO_API_URL=http:\/\/127\.0\.0\.1:\d+/);
   });
 

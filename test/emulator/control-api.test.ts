@@ -143,6 +143,12 @@ describe('connectEmulator(url)', () => {
       /403, 404 or 410/,
     );
     await expect(remote.fail('', {})).rejects.toThrow(/HTTP 400/);
+    await expect(
+      remote.fail('POST /run_sse', { stauts: 503 } as unknown as { status: number }),
+    ).rejects.toThrow(/unknown fault option "stauts"/);
+    await expect(
+      remote.fail('POST /run_sse', { status: '503' } as unknown as { status: number }),
+    ).rejects.toThrow(/status has the wrong type/);
     const raw = await fetch(`${server.url}/_emulator/faults`, { method: 'POST', body: '{' });
     expect([raw.status, ((await raw.json()) as { message: string }).message]).toEqual([
       400,

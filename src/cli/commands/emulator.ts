@@ -198,26 +198,19 @@ export async function runEmulatorCommand(
   options: EmulatorCommandOptions,
   io: EmulatorCommandIo,
 ): Promise<number> {
+  const { port, cdnPort, host, ...rest } = options;
+  // The other options are the emulator's own, under the same names.
   const emulatorOptions: EmulatorOptions = {
-    requestLogLimit: options.requestLogLimit ?? DEFAULT_REQUEST_LOG_LIMIT,
+    requestLogLimit: DEFAULT_REQUEST_LOG_LIMIT,
+    ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
   };
-  if (options.renderShape) emulatorOptions.renderShape = options.renderShape;
-  if (options.eventStyle) emulatorOptions.eventStyle = options.eventStyle;
-  if (options.renderDurationMs !== undefined)
-    emulatorOptions.renderDurationMs = options.renderDurationMs;
-  if (options.resultSizeBytes !== undefined)
-    emulatorOptions.resultSizeBytes = options.resultSizeBytes;
-  if (options.heartbeatMs !== undefined) emulatorOptions.heartbeatMs = options.heartbeatMs;
-  if (options.eventDelayMs !== undefined) emulatorOptions.eventDelayMs = options.eventDelayMs;
-  if (options.initialCredits !== undefined) emulatorOptions.initialCredits = options.initialCredits;
-  if (options.resultUrlTtlMs !== undefined) emulatorOptions.resultUrlTtlMs = options.resultUrlTtlMs;
   const emulator = createEmulator(emulatorOptions);
   let server: Awaited<ReturnType<typeof emulator.listen>>;
   try {
     const listen: { port?: number; cdnPort?: number; host?: string } = {};
-    if (options.port !== undefined) listen.port = options.port;
-    if (options.cdnPort !== undefined) listen.cdnPort = options.cdnPort;
-    if (options.host !== undefined) listen.host = options.host;
+    if (port !== undefined) listen.port = port;
+    if (cdnPort !== undefined) listen.cdnPort = cdnPort;
+    if (host !== undefined) listen.host = host;
     server = await emulator.listen(listen);
   } catch (error) {
     const problem = listenProblem(error, options);

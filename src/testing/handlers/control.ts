@@ -88,6 +88,38 @@ function optional<T>(value: unknown, name: string, check: (v: unknown) => boolea
 const isString = (v: unknown) => typeof v === 'string';
 const isNumber = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
 
+/** The type of each fault option, checked before a fault is registered over HTTP. */
+const FAULT_OPTIONS: Record<string, (v: unknown) => boolean> = {
+  status: isNumber,
+  code: isNumber,
+  message: isString,
+  body: () => true,
+  headers: (v) => isRecord(v) && Object.values(v).every(isString),
+  times: () => true, // checked by count()
+  delayMs: isNumber,
+  cutAfterEvents: isNumber,
+  cutAfterBytes: isNumber,
+  cutMode: (v) => v === 'error' || v === 'close',
+  stallAfterEvents: isNumber,
+  stallWith: (v) => v === 'silence' || v === 'heartbeats',
+  stallAfterBytes: isNumber,
+  ignoreRange: (v) => typeof v === 'boolean',
+};
+
+function faultOptions(value: Record<string, unknown>): FaultOptions {
+  for (const [key, v] of Object.entries(value)) {
+    const check = FAULT_OPTIONS[key];
+    if (!check) {
+      throw invalid(
+        `unknown fault option "${key}" (known: ${Object.keys(FAULT_OPTIONS).join(', ')})`,
+      );
+    }
+    if (!check(v)) throw invalid(`fault option ${key} has the wrong type`);
+  }
+  const times = count(value.times, 'times');
+  return { ...(value as FaultOptions), ...(times !== undefined ? { times } : {}) };
+}
+
 /** The request log entry with its bearer token redacted. */
 function redacted(r: RecordedRequest): RecordedRequest {
   const auth = r.headers.authorization;
@@ -133,11 +165,7 @@ export function controlRoutes(controls: Controls): Route[] {
     route('POST', p('/faults'), async (c) => {
       const { route: path, ...options } = await body(c);
       if (typeof path !== 'string') throw invalid('route is required, e.g. "POST /run_sse"');
-      const times = count(options.times, 'times');
-      const fault = controls.fail(path, {
-        ...(options as FaultOptions),
-        ...(times !== undefined ? { times } : {}),
-      });
+      const fault = controls.fail(path, faultOptions(options));
       return jsonResponse({ id: fault.id, route: path, remaining: fault.remaining }, 201);
     }),
     route('DELETE', p('/faults/:id'), (c) => {

@@ -74,9 +74,6 @@ module.exports = {
           ...ENTRIES,
           // `nemovideo mcp` starts the MCP server through its entry (see cli-loads-mcp-lazily).
           '^src/mcp/index\\.ts$',
-          // Until src/testing has an entry that loads without msw (#12.4, the emulator's area):
-          // `nemovideo emulator` must not need msw.
-          '^src/testing/(emulator|types)\\.ts$',
         ],
       },
     },

@@ -7,12 +7,7 @@
  */
 
 import { parseArgs } from 'node:util';
-import {
-  createEmulator,
-  type EmulatorOptions,
-  type EventStyle,
-  type RenderShape,
-} from '../../testing/index.js';
+import type { EmulatorOptions, EventStyle, RenderShape } from '../../testing/index.js';
 
 const DOCS = 'https://github.com/nemovideo/nemovideo/blob/main/docs/testing.md';
 /** Requests kept in the log of a long-running emulator (counters stay exact beyond it). */
@@ -204,6 +199,8 @@ export async function runEmulatorCommand(
     requestLogLimit: DEFAULT_REQUEST_LOG_LIMIT,
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
   };
+  // Loaded here, not at the top: the other commands do not pay for the emulator (120 KB).
+  const { createEmulator } = await import('../../testing/index.js');
   const emulator = createEmulator(emulatorOptions);
   let server: Awaited<ReturnType<typeof emulator.listen>>;
   try {

@@ -112,6 +112,14 @@ module.exports = {
       to: { path: '^src/mcp/', dynamic: false },
     },
     {
+      name: 'cli-loads-emulator-dynamically',
+      severity: 'error',
+      comment:
+        'The emulator command loads nemovideo/testing with a dynamic import() (types aside), so the other commands do not parse the emulator at startup.',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/testing/', dynamic: false, dependencyTypesNot: ['type-only'] },
+    },
+    {
       name: 'sdk-runtime-dependencies',
       severity: 'error',
       comment:

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import type { NemoEmulator } from '../../src/testing/index.js';
+import type { Emulator } from '../../src/testing/index.js';
 
 /** Runs the workflow; resolves with a one-line summary, rejects with what went wrong. */
 export async function runMcpWorkflow(options: {
   consumer: string;
   apiUrl: string;
-  emulator: NemoEmulator;
+  emulator: Emulator;
   home: string;
   resultBytes: number;
 }): Promise<string> {

@@ -9,11 +9,7 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import {
-  createEmulator,
-  type EmulatorOptions,
-  type NemoEmulator,
-} from '../../src/testing/index.js';
+import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/testing/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const TSX = fileURLToPath(import.meta.resolve('tsx'));
@@ -22,7 +18,7 @@ export const DIST_BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 
 /** The emulator served on loopback (API + CDN). */
 export interface ServedEmulator {
-  emulator: NemoEmulator;
+  emulator: Emulator;
   url: string;
   close(): Promise<void>;
 }
@@ -130,7 +126,7 @@ export function textOf(result: { content?: unknown }): string {
 }
 
 /** POSTs to /run_sse in the emulator's request log. */
-export function runSsePosts(emulator: NemoEmulator): number {
+export function runSsePosts(emulator: Emulator): number {
   return emulator.requests.filter((r) => r.method === 'POST' && r.path === '/run_sse').length;
 }
 

@@ -5,6 +5,7 @@ export default defineConfig({
   test: {
     include: ['test/reliability/**/*.reliability.ts'],
     environment: 'node',
+    setupFiles: ['test/helpers/setup.ts'],
     pool: 'forks',
     testTimeout: 240_000,
     hookTimeout: 30_000,

@@ -25,7 +25,7 @@ function importMs(specifier: string): number {
 }
 
 export async function run(options: { runs?: number } = {}): Promise<BenchResult[]> {
-  const runs = options.runs ?? 15;
+  const runs = options.runs ?? 21;
   // Warm the OS file cache once for both.
   importMs('nemovideo');
   importMs('ky');
@@ -48,6 +48,7 @@ export async function run(options: { runs?: number } = {}): Promise<BenchResult[
       sdk: round(median(sdk), 2),
       baseline: round(median(ky), 2),
       baselineLabel: "import('ky')",
+      goal: { op: '<=', value: 1.5, on: 'ratio', label: '≤ 1.5×' },
       details: {
         runs,
         sdkMinMs: round(Math.min(...sdk), 2),

@@ -1,9 +1,11 @@
 import { ClientIdSource } from './core/auth/client-id.js';
 import type { AnonymousGrant, TokenOption, TokenSourceKind } from './core/auth/credentials.js';
-import { MemoryTokenStore, type TokenStore } from './core/auth/token-store.js';
+import { ConfigDirTokenStore, MemoryTokenStore, type TokenStore } from './core/auth/token-store.js';
 import { type BackendOverrides, type BackendProfile, resolveBackend } from './core/backend.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from './core/body.js';
 import type { ClientContext } from './core/context.js';
-import { readEnv } from './core/env.js';
+import { isNodeLike, readEnv } from './core/env.js';
+import { headerValueProblem } from './core/headers.js';
 import { LevelLogger, type Logger, type LogLevel, resolveLogLevel } from './core/logger.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './core/retry.js';
 import { raceSignal } from './core/signal.js';
@@ -39,9 +41,23 @@ export interface NemoClientOptions {
   baseUrl?: string | undefined;
   /** Stable client id for the anonymous token. Default `NEMO_CLIENT_ID`, else the client id file. */
   clientId?: string | undefined;
-  /** Client id file, or `false` to never touch the disk. Default `~/.config/nemovideo/client_id`. */
+  /**
+   * Client id file, or `false` to keep the client id and the anonymous token in
+   * memory only (nothing is written to disk). Default `<configDir>/client_id`
+   * (an existing `~/.config/nemovideo/client_id` is still read).
+   */
   clientIdFile?: string | false | undefined;
-  /** Where anonymous tokens are reused from. Default: in memory. */
+  /**
+   * The config folder (Node): it holds the client id file and the token store
+   * shared with the CLI. Default `NEMO_CONFIG_DIR`, else `~/.config/nemovideo`.
+   */
+  configDir?: string | undefined;
+  /**
+   * Where anonymous tokens are kept between runs. Default on Node, unless
+   * `clientIdFile` is `false`: `<configDir>/token.json` (mode 0600, keyed by API
+   * origin and client id, atomic writes; the same file the CLI uses). Elsewhere,
+   * or with `clientIdFile: false`: in memory.
+   */
   tokenStore?: TokenStore | undefined;
   /** Attribution header values. */
   attribution?: Attribution | undefined;
@@ -49,6 +65,12 @@ export interface NemoClientOptions {
   maxRetries?: number | undefined;
   /** Per-attempt request timeout in ms. Default 60 000. */
   timeout?: number | undefined;
+  /**
+   * Largest JSON response body the SDK reads, in bytes, counted after
+   * decompression (a compressed "bomb" fails fast instead of filling memory).
+   * Default 8 MiB; an error body is read up to 64 KiB.
+   */
+  maxResponseBytes?: number | undefined;
   /**
    * A `fetch` implementation. Default the global one. When given, every request
    * goes through it, including downloads (which otherwise use `node:http` on
@@ -77,17 +99,33 @@ function nonNegativeInteger(value: number | undefined, name: string, fallback: n
   return value;
 }
 
+function positiveInteger(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new ConfigError(`${name} must be a whole number > 0 (got ${value}).`);
+  }
+  return value;
+}
+
 function parseBaseUrl(raw: string, from: string): string {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
+    // The text may hold user info: show it only when it has none.
+    const shown = /@/.test(raw) ? '(not shown: it contains "@")' : JSON.stringify(raw);
     throw new ConfigError(
-      `${from} is not a valid URL: ${JSON.stringify(raw)}. Use e.g. https://mega-api-prod.nemovideo.ai.`,
+      `${from} is not a valid URL: ${shown}. Use e.g. https://mega-api-prod.nemovideo.ai.`,
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new ConfigError(`${from} must be an http(s) URL (got ${url.protocol}).`);
+  }
+  if (url.username !== '' || url.password !== '') {
+    // Never echo the URL: its user info is a secret.
+    throw new ConfigError(
+      `${from} must not contain a user name or password (${url.protocol}//…@${url.host}): the SDK authenticates with a bearer token. Remove the user info and pass the token option or set NEMO_TOKEN.`,
+    );
   }
   return url.href.replace(/\/+$/, '');
 }
@@ -141,6 +179,20 @@ export class NemoClient {
       [backend.attributionHeaders.version]: attribution.version ?? VERSION,
       [backend.attributionHeaders.platform]: attribution.platform ?? 'unknown',
     };
+    for (const [name, value] of Object.entries(attributionHeaders)) {
+      const problem = typeof value === 'string' ? headerValueProblem(value) : 'no text';
+      if (problem !== undefined) {
+        throw new ConfigError(
+          `The attribution value for ${name} contains ${problem}, which cannot be sent in a header. Pass plain text in the attribution option.`,
+        );
+      }
+    }
+    const clientIds = new ClientIdSource({
+      clientId: options.clientId,
+      clientIdFile: options.clientIdFile,
+      configDir: options.configDir,
+      logger,
+    });
     const fetchImpl =
       options.fetch ?? ((...args: Parameters<typeof fetch>) => globalThis.fetch(...args));
     const transport = new Transport({
@@ -153,15 +205,21 @@ export class NemoClient {
       retryTiming: { ...DEFAULT_RETRY_TIMING, ...options.retryTiming },
       random: Math.random,
       fetch: fetchImpl,
+      customFetch: options.fetch !== undefined,
+      maxResponseBytes: positiveInteger(
+        options.maxResponseBytes,
+        'maxResponseBytes',
+        DEFAULT_MAX_RESPONSE_BYTES,
+      ),
       attributionHeaders,
       allowInsecureHttp,
       token: options.token,
-      clientIds: new ClientIdSource({
-        clientId: options.clientId,
-        clientIdFile: options.clientIdFile,
-        logger,
-      }),
-      tokenStore: options.tokenStore ?? new MemoryTokenStore(),
+      clientIds,
+      tokenStore:
+        options.tokenStore ??
+        (options.clientIdFile !== false && isNodeLike()
+          ? new ConfigDirTokenStore(options.configDir)
+          : new MemoryTokenStore()),
     });
     this.#ctx = {
       transport,
@@ -170,8 +228,6 @@ export class NemoClient {
       clock,
       logger,
       allowInsecureHttp,
-      fetch: fetchImpl,
-      customFetch: options.fetch !== undefined,
       attributionHeaders,
     };
     this.sessions = new SessionsResource(this.#ctx);

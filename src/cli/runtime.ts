@@ -1,7 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { FileTokenStore } from '../helpers.js';
 import { NemoClient, type NemoClientOptions, VERSION } from '../index.js';
 import type { DescribeContext, ExitCodeValue } from './errors.js';
 import type { Output } from './output.js';
@@ -70,20 +69,19 @@ export class Runtime {
     if (this.#client) return this.#client;
     const dir = configDir(this.env);
     const apiUrl = this.globals.apiUrl;
+    // The SDK's default store: <configDir>/client_id and <configDir>/token.json, shared with
+    // every SDK client that uses the same config folder.
     const options: NemoClientOptions = {
       baseUrl: apiUrl,
       token: this.globals.token,
-      clientIdFile: join(dir, 'client_id'),
+      configDir: dir,
       logger: this.out.logger(),
       logLevel: this.globals.verbose ? 'debug' : this.globals.quiet ? 'error' : undefined,
       attribution: { source: 'nemovideo', version: VERSION, platform: 'cli' },
     };
-    // The SDK keys cached tokens by API base URL and client id, so an emulator's
+    // The SDK keys stored tokens by API base URL and client id, so an emulator's
     // token never goes to production.
-    this.#client = new NemoClient({
-      ...options,
-      tokenStore: new FileTokenStore(join(dir, 'token.json')),
-    });
+    this.#client = new NemoClient(options);
     this.context.apiUrl = this.#client.baseUrl;
     this.out.debug(`nemovideo ${VERSION}: API ${this.#client.baseUrl}, config ${dir}`);
     return this.#client;

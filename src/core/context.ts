@@ -15,10 +15,6 @@ export interface ClientContext {
   readonly clock: Clock;
   readonly logger: LevelLogger;
   readonly allowInsecureHttp: boolean;
-  /** The `fetch` used for requests outside the API origin (CDN downloads). */
-  readonly fetch: typeof fetch;
-  /** True when the user passed their own `fetch`: every request must then go through it. */
-  readonly customFetch: boolean;
   /** Attribution headers (sent to the API origin only). */
   readonly attributionHeaders: Readonly<Record<string, string>>;
 }

@@ -9,52 +9,9 @@
  */
 
 import { DownloadError } from '../errors/errors.js';
-import type { ClientContext } from './context.js';
+import { ERROR_BODY_BYTES, readBounded } from './body.js';
 import { nodeHttp, nodeHttps, nodeStream, nodeZlib } from './node.js';
-
-/** One read from a body: the web `ReadableStreamDefaultReader` shape. */
-export type BodyRead = { done: true; value?: undefined } | { done: false; value: Uint8Array };
-
-/** Reads a body chunk by chunk, whichever client fetched it. */
-export interface BodyReader {
-  read(): Promise<BodyRead>;
-  /** Stop reading and release the connection. */
-  cancel(reason?: unknown): Promise<void>;
-}
-
-/** A response with its body unread, whichever client fetched it. */
-export interface FetchedResponse {
-  readonly status: number;
-  /** A browser's `redirect: 'manual'` answer, whose target is hidden. */
-  readonly opaqueRedirect: boolean;
-  header(name: string): string | null;
-  /** The body, or `undefined` when there is none. Call once. */
-  body(): BodyReader | undefined;
-  text(): Promise<string>;
-  /** Drop the body unread. */
-  discard(): Promise<void>;
-}
-
-/** Wrap a web `Response`. */
-export function fromWebResponse(response: Response): FetchedResponse {
-  return {
-    status: response.status,
-    opaqueRedirect: response.type === 'opaqueredirect',
-    header: (name) => response.headers.get(name),
-    body: () => {
-      const reader = response.body?.getReader();
-      if (!reader) return undefined;
-      return {
-        read: () => reader.read() as Promise<BodyRead>,
-        cancel: (reason) => reader.cancel(reason).catch(() => {}),
-      };
-    },
-    text: () => response.text(),
-    discard: async () => {
-      await response.body?.cancel().catch(() => {});
-    },
-  };
-}
+import type { BodyRead, BodyReader, BodyTransfer, FetchedResponse } from './transfer.js';
 
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
@@ -72,8 +29,8 @@ interface NodeProcessLike {
  * `fetch` is bypassed. A user whose plain `Agent` carries settings that matter
  * (a private CA) passes `fetch` to keep downloads on it.
  */
-export function canUseNodeHttp(ctx: ClientContext): boolean {
-  if (ctx.customFetch) return false;
+export function canUseNodeHttp(customFetch: boolean): boolean {
+  if (customFetch) return false;
   const proc = (globalThis as { process?: NodeProcessLike }).process;
   const versions = proc?.versions;
   if (!versions?.node || versions.bun || 'Deno' in globalThis) return false;
@@ -192,18 +149,19 @@ export async function nodeGet(url: URL, signal: AbortSignal): Promise<FetchedRes
     opaqueRedirect: false,
     header,
     body,
-    text: async () => {
-      const reading = body();
-      if (!reading) return '';
-      const decoder = new TextDecoder();
-      let text = '';
-      for (let next = await reading.read(); !next.done; next = await reading.read()) {
-        text += decoder.decode(next.value, { stream: true });
-      }
-      return text + decoder.decode();
-    },
+    text: async () => (await readBounded(body(), ERROR_BODY_BYTES)).text,
     discard: async () => {
       res.destroy();
     },
   };
 }
+
+/** `node:http(s)` as a body transfer: GETs without a body, no credentials, redirects handed back. */
+export const nodeHttpTransfer: BodyTransfer = {
+  send(request) {
+    if (request.method !== 'GET' || request.body !== undefined) {
+      throw new Error('nemovideo internal error: node:http transfer is for GETs only');
+    }
+    return nodeGet(request.url, request.signal ?? new AbortController().signal);
+  },
+};

@@ -36,9 +36,22 @@ export function decodeWith<T>(
   );
 }
 
-/** Session ids and similar are numeric strings; accept a JSON number too, without losing digits we still have. */
+/**
+ * Session ids and similar are numeric strings. A JSON number is accepted only
+ * while it is exact (a safe integer): above 2^53 `JSON.parse` has already
+ * rounded it (`5529798706024415232` → `5529798706024415000`), and a rounded id
+ * names another session, so it is refused rather than guessed.
+ */
 export const idString = z.pipe(
-  z.union([z.string().check(z.minLength(1)), z.number()]),
+  z.union([
+    z.string().check(z.minLength(1)),
+    z.number().check(
+      z.refine((n) => Number.isSafeInteger(n), {
+        message:
+          'an id sent as a JSON number beyond 2^53 has lost digits (JSON numbers are doubles); the service must send ids as strings',
+      }),
+    ),
+  ]),
   z.transform((v): string => String(v)),
 );
 

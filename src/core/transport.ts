@@ -16,24 +16,24 @@ import type { ClientIdSource } from './auth/client-id.js';
 import { Credentials, type TokenOption } from './auth/credentials.js';
 import type { TokenStore } from './auth/token-store.js';
 import type { BackendProfile } from './backend.js';
+import { ERROR_BODY_BYTES, readBounded, webBody } from './body.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
-import { backoffDelay, parseRetryAfter, type RetryTiming } from './retry.js';
+import { canUseNodeHttp, nodeHttpTransfer } from './node-http.js';
+import {
+  decideRetry,
+  type Outcome,
+  parseRetryAfter,
+  type ReplayPolicy,
+  type RetryTiming,
+} from './retry.js';
 import { decodeWith, type Schema } from './schema.js';
-import { anySignal, raceSignal, throwIfAborted } from './signal.js';
-import { abortErrorFrom, type Clock, schedule, sleep } from './timers.js';
+import { raceSignal, throwIfAborted } from './signal.js';
+import { abortErrorFrom, type Clock, deadline, sleep } from './timers.js';
+import { type BodyTransfer, type FetchedResponse, fetchTransfer } from './transfer.js';
 import { assertCredentialsAllowed, joinUrl } from './url.js';
 
-/**
- * When a request may be sent again after a failure.
- * - `safe`: replaying is harmless (reads, idempotent writes): retry 408, 5xx,
- *   connection failures and timeouts, plus the refusals below.
- * - `refusal-only`: only when the server refused the request before acting on
- *   it (429, 1001, missing client id). Used for `/run_sse`: a message the server
- *   may have received is never sent twice.
- * - `never`: no replay at all.
- */
-export type ReplayPolicy = 'safe' | 'refusal-only' | 'never';
+export type { ReplayPolicy } from './retry.js';
 
 /** Per-call options every SDK method accepts. */
 export interface RequestOptions {
@@ -54,9 +54,14 @@ export interface TransportConfig {
   timeoutMs: number;
   retryTiming: RetryTiming;
   random: () => number;
-  fetch: typeof fetch | undefined;
+  /** The `fetch` every request goes through (the global one unless the user gave theirs). */
+  fetch: typeof fetch;
+  /** True when the user passed their own `fetch`: every request must then go through it. */
+  customFetch: boolean;
   attributionHeaders: Record<string, string>;
   allowInsecureHttp: boolean;
+  /** Largest JSON response body read (after decompression). */
+  maxResponseBytes: number;
   /** Where the bearer token comes from (see {@link Credentials}). */
   token: TokenOption | undefined;
   clientIds: ClientIdSource;
@@ -85,14 +90,20 @@ export interface RequestSpec<T> extends RequestOptions {
   /** Called with the successful response (e.g. to read `Retry-After` on a render poll). */
   onResponse?: ((response: Response) => void) | undefined;
   /**
-   * `manual`: do not follow redirects; a 3xx is handed back as is (stream mode)
-   * so the caller decides whether credentials may follow it (downloads).
+   * `manual`: a GET whose 3xx is handed back as is (stream mode), so the caller
+   * decides whether credentials may follow it (downloads).
    */
   redirect?: 'manual' | undefined;
 }
 
-function isHandedBackRedirect(spec: { redirect?: 'manual' | undefined }, response: Response) {
-  return spec.redirect === 'manual' && response.status >= 300 && response.status < 400;
+/** A GET to a host other than the API (a CDN): no credentials, no attribution. */
+export interface ForeignGet {
+  signal: AbortSignal;
+  /** Time allowed until the response headers arrive. */
+  timeoutMs: number;
+  /** `manual` hands a 3xx back (the caller follows it by hand); `follow` lets the runtime. */
+  redirect: 'manual' | 'follow';
+  headers: Record<string, string>;
 }
 
 interface Attempt {
@@ -109,22 +120,34 @@ function isJsonContentType(response: Response): boolean {
   return /\bjson\b/i.test(response.headers.get('content-type') ?? '');
 }
 
+function isRedirect(response: Response): boolean {
+  return response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400);
+}
+
 /**
- * The HTTP layer: one ky instance per client, attribution and bearer headers,
- * tolerant envelope decoding, typed errors and the retry policy.
+ * The HTTP layer, one for every request kind: JSON calls through ky, streamed
+ * request bodies (uploads) and SSE through `fetch`, and GETs of other hosts
+ * (CDN downloads) through a {@link BodyTransfer} (`node:http` on Node where it
+ * is faster, `fetch` elsewhere). One retry decision for all of them
+ * ({@link decideRetry}), one timer helper for their deadlines, one bounded
+ * reader for every body it reads.
  *
- * Retries are decided here rather than by ky's own retry because they depend on
- * the decoded envelope (a 1001 arrives inside an HTTP 200 body), on the shared
- * token refresh, and on an injectable clock.
+ * What ky does for us: the API base URL (`prefixUrl`), JSON request bodies
+ * (serialisation and content type), header merging with the attribution
+ * defaults, and the `fetch` it was given. Its retry, timeout and error throwing
+ * are off: retries depend on the decoded envelope (a 1001 arrives inside an
+ * HTTP 200 body), on the shared token refresh and on the injectable clock.
  */
 export class Transport {
   readonly config: TransportConfig;
   /** The bearer token's source. Built here, in one phase: it requests anonymous tokens through this transport. */
   readonly credentials: Credentials;
   readonly #ky: KyInstance;
+  readonly #fetch: BodyTransfer;
 
   constructor(config: TransportConfig) {
     this.config = config;
+    assertCredentialsAllowed(new URL(config.baseUrl), config.allowInsecureHttp);
     this.credentials = new Credentials({
       token: config.token,
       baseUrl: config.baseUrl,
@@ -143,15 +166,15 @@ export class Transport {
           what: 'the anonymous-token response',
         }),
     });
-    assertCredentialsAllowed(new URL(config.baseUrl), config.allowInsecureHttp);
     this.#ky = ky.create({
       prefixUrl: config.baseUrl,
       retry: 0,
       timeout: false,
       throwHttpErrors: false,
       headers: config.attributionHeaders,
-      ...(config.fetch ? { fetch: config.fetch } : {}),
+      fetch: config.fetch,
     });
+    this.#fetch = fetchTransfer(config.fetch);
   }
 
   get baseUrl(): string {
@@ -188,7 +211,7 @@ export class Transport {
   async stream(spec: RequestSpec<never>): Promise<Response> {
     const { response, text } = await this.#execute(spec, 'stream');
     if (text === undefined) return response;
-    // A 2xx JSON success where a stream was expected: hand the body back as is.
+    // A 2xx JSON success where a stream was expected: hand the (bounded) body back.
     return new Response(text, {
       status: response.status,
       statusText: response.statusText,
@@ -196,100 +219,120 @@ export class Transport {
     });
   }
 
-  async #execute<T>(spec: RequestSpec<T>, mode: 'json' | 'stream'): Promise<Attempt> {
-    const maxRetries = spec.maxRetries ?? this.config.maxRetries;
-    const endpoint = `${spec.method} ${spec.path}`;
-    let retries = 0;
-    let tokenRefreshed = false;
-    let clientIdRetried = false;
-    let rateLimitRetried = false;
-
-    for (;;) {
-      throwIfAborted(spec.signal);
-      const credentials = this.credentials;
-      const token =
-        spec.auth === 'none' ? undefined : await credentials.token(spec.signal ?? undefined);
-      const clientId = spec.sendClientId
-        ? await raceSignal(credentials.clientId(), spec.signal)
-        : undefined;
-      // Paths are relative to baseUrl, whose scheme was checked once in the constructor.
-      if (token !== undefined) registerSecret(token);
-
-      const started = this.config.clock.now();
-      let attempt: Attempt;
-      try {
-        attempt = await this.#send(spec, mode, token, clientId);
-      } catch (error) {
-        this.#log(endpoint, 'failed', started, retries, error);
-        const transient = error instanceof ConnectionError || error instanceof TimeoutError;
-        if (transient && spec.replay === 'safe' && retries < maxRetries) {
-          await sleep(
-            this.config.clock,
-            backoffDelay(retries, this.config.retryTiming, this.config.random),
-            spec.signal,
-          );
-          retries += 1;
-          continue;
-        }
-        throw error;
+  /**
+   * GET a URL on another host (a CDN): no bearer, no attribution headers, the
+   * time limit covering the response headers. On Node it goes through
+   * `node:http` when that bypasses nothing the user configured for `fetch`
+   * (cheaper per byte for large files); elsewhere through `fetch`.
+   */
+  async foreignGet(url: URL, options: ForeignGet): Promise<FetchedResponse> {
+    const { signal, timeoutMs } = options;
+    const headersDeadline = deadline(this.config.clock, timeoutMs);
+    const combined = linkSignals(signal, headersDeadline.signal);
+    const transfer = canUseNodeHttp(this.config.customFetch) ? nodeHttpTransfer : this.#fetch;
+    try {
+      return await transfer.send({
+        url,
+        method: 'GET',
+        headers: options.headers,
+        signal: combined.signal,
+        redirect: options.redirect,
+      });
+    } catch (error) {
+      if (signal.aborted) throw abortErrorFrom(signal);
+      if (headersDeadline.fired) {
+        throw new TimeoutError(
+          'download',
+          timeoutMs,
+          `${url.host} sent no response within ${timeoutMs} ms.`,
+          { cause: error },
+        );
       }
-
-      const failure = this.#failureOf(attempt, endpoint, spec);
-      this.#log(endpoint, attempt.response.status, started, retries);
-      if (!failure) {
-        spec.onResponse?.(attempt.response);
-        return attempt;
-      }
-
-      // 1001: the server refused the token before acting; replay once with a new one.
-      if (
-        failure.code === ErrorCode.TokenExpired &&
-        token !== undefined &&
-        !tokenRefreshed &&
-        spec.replay !== 'never' &&
-        (await credentials.onTokenRejected(token, spec.signal))
-      ) {
-        tokenRefreshed = true;
-        continue;
-      }
-      const error = errorFromFailure(failure, this.config.backend);
-      if (isMissingClientId(failure) && spec.sendClientId && !clientIdRetried) {
-        clientIdRetried = true;
-        continue;
-      }
-      if (
-        failure.httpStatus === 429 &&
-        !failure.anonymousTokenRequest &&
-        spec.replay !== 'never' &&
-        !rateLimitRetried &&
-        maxRetries > 0
-      ) {
-        const wait = failure.retryAfterMs ?? this.config.backend.rateLimitDefaultWaitMs;
-        if (wait <= this.config.retryTiming.maxRetryAfterMs) {
-          this.config.logger.info(`${endpoint} rate limited; waiting ${wait} ms before one retry`);
-          await sleep(this.config.clock, wait, spec.signal);
-          rateLimitRetried = true;
-          continue;
-        }
-      }
-      const transientStatus =
-        RETRYABLE_STATUS.has(failure.httpStatus) &&
-        (failure.code === undefined || failure.code === failure.httpStatus);
-      if (transientStatus && spec.replay === 'safe' && retries < maxRetries) {
-        const hinted = failure.retryAfterMs;
-        const wait =
-          hinted !== undefined && hinted <= this.config.retryTiming.maxRetryAfterMs
-            ? hinted
-            : backoffDelay(retries, this.config.retryTiming, this.config.random);
-        await sleep(this.config.clock, wait, spec.signal);
-        retries += 1;
-        continue;
-      }
-      throw error;
+      if (error instanceof ApiError || error instanceof ConnectionError) throw error;
+      throw new ConnectionError(`Could not reach ${url.host} (${describeError(error)}).`, {
+        cause: error,
+      });
+    } finally {
+      headersDeadline.cancel();
+      combined.unlink();
     }
   }
 
-  /** One attempt on the wire, with its own timeout. */
+  async #execute<T>(spec: RequestSpec<T>, mode: 'json' | 'stream'): Promise<Attempt> {
+    const maxRetries = spec.maxRetries ?? this.config.maxRetries;
+    const policy = {
+      ...this.config.retryTiming,
+      replay: spec.replay,
+      maxRetries,
+      rateLimitDefaultWaitMs: this.config.backend.rateLimitDefaultWaitMs,
+    };
+    const endpoint = `${spec.method} ${spec.path}`;
+    const previous: Outcome[] = [];
+    const credentials = this.credentials;
+
+    for (;;) {
+      throwIfAborted(spec.signal);
+      const token = spec.auth === 'none' ? undefined : await credentials.token(spec.signal);
+      const clientId = spec.sendClientId
+        ? await raceSignal(credentials.clientId(), spec.signal)
+        : undefined;
+      if (token !== undefined) registerSecret(token);
+
+      const started = this.config.clock.now();
+      let outcome: Outcome;
+      let error: Error;
+      try {
+        const attempt = await this.#send(spec, mode, token, clientId);
+        const failure = this.#failureOf(attempt, endpoint, spec);
+        this.#log(endpoint, attempt.response.status, started, previous.length);
+        if (!failure) {
+          spec.onResponse?.(attempt.response);
+          return attempt;
+        }
+        error = errorFromFailure(failure, this.config.backend);
+        outcome = this.#classify(failure, spec, token);
+      } catch (thrown) {
+        this.#log(endpoint, 'failed', started, previous.length, thrown);
+        if (thrown instanceof ConnectionError) outcome = { kind: 'connection' };
+        else if (thrown instanceof TimeoutError) outcome = { kind: 'timeout' };
+        else throw thrown;
+        error = thrown;
+      }
+
+      const decision = decideRetry({ previous, jitter: this.config.random() }, outcome, policy);
+      if ('fail' in decision) throw error;
+      if (decision.renewToken && token !== undefined) {
+        if (!(await credentials.onTokenRejected(token, spec.signal))) throw error;
+      }
+      if (decision.retryAfterMs > 0) {
+        if (outcome.kind === 'rate-limited') {
+          this.config.logger.info(
+            `${endpoint} rate limited; waiting ${decision.retryAfterMs} ms before one retry`,
+          );
+        }
+        await sleep(this.config.clock, decision.retryAfterMs, spec.signal);
+      }
+      previous.push(outcome);
+    }
+  }
+
+  /** What a failed response means for retrying. */
+  #classify<T>(failure: ApiFailure, spec: RequestSpec<T>, token: string | undefined): Outcome {
+    if (failure.code === ErrorCode.TokenExpired && token !== undefined) {
+      return { kind: 'token-rejected' };
+    }
+    if (spec.sendClientId && isMissingClientId(failure)) return { kind: 'missing-client-id' };
+    if (failure.httpStatus === 429 && !failure.anonymousTokenRequest) {
+      return { kind: 'rate-limited', retryAfterMs: failure.retryAfterMs };
+    }
+    const plainStatus = failure.code === undefined || failure.code === failure.httpStatus;
+    if (RETRYABLE_STATUS.has(failure.httpStatus) && plainStatus) {
+      return { kind: 'transient-status', retryAfterMs: failure.retryAfterMs };
+    }
+    return { kind: 'final' };
+  }
+
+  /** One attempt on the wire, with its own deadline (headers and body). */
   async #send<T>(
     spec: RequestSpec<T>,
     mode: 'json' | 'stream',
@@ -297,16 +340,11 @@ export class Transport {
     clientId: string | undefined,
   ): Promise<Attempt> {
     const timeoutMs = spec.timeout ?? this.config.timeoutMs;
-    const timeoutController = new AbortController();
-    let timedOut = false;
-    const cancelTimeout =
-      Number.isFinite(timeoutMs) && timeoutMs > 0
-        ? schedule(this.config.clock, timeoutMs, () => {
-            timedOut = true;
-            timeoutController.abort();
-          })
-        : undefined;
-    const signal = anySignal([spec.signal, timeoutController.signal]);
+    const attemptDeadline = deadline(this.config.clock, timeoutMs);
+    const signals = linkSignals(spec.signal, attemptDeadline.signal);
+    const signal = signals.signal;
+    // A stream handed back stays tied to the caller's signal; the deadline stops at the headers.
+    let keepUserLink = false;
     const headers: Record<string, string> = { ...spec.headers };
     if (token !== undefined) headers.authorization = `Bearer ${token}`;
     if (clientId !== undefined) headers['x-client-id'] = clientId;
@@ -314,7 +352,7 @@ export class Transport {
 
     const fail = (error: unknown): never => {
       if (spec.signal?.aborted) throw abortErrorFrom(spec.signal);
-      if (timedOut) {
+      if (attemptDeadline.fired) {
         throw new TimeoutError(
           'request',
           timeoutMs,
@@ -322,12 +360,16 @@ export class Transport {
           { cause: error },
         );
       }
-      if (error instanceof ApiError) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
-      const cause =
-        error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+      if (error instanceof ApiError || error instanceof ResponseValidationError) throw error;
+      if (spec.body && /redirect/i.test(describeError(error))) {
+        // `redirect: 'error'` (see #sendBody): the runtime does not say which 3xx it was.
+        throw new ApiError(
+          `${this.config.baseUrl} answered ${spec.method} ${spec.path} with a redirect, which the SDK does not follow for an upload (the body would be sent again, and a redirect may lead off the API). Check baseUrl / NEMO_API_URL: use the final URL of the API.`,
+          { httpStatus: 300, cause: error },
+        );
+      }
       throw new ConnectionError(
-        `Could not reach ${this.config.baseUrl} for ${spec.method} ${spec.path} (${reason}${cause}). Check the network connection and the baseUrl / NEMO_API_URL setting.`,
+        `Could not reach ${this.config.baseUrl} for ${spec.method} ${spec.path} (${describeError(error)}). Check the network connection and the baseUrl / NEMO_API_URL setting.`,
         { cause: error },
       );
     };
@@ -335,49 +377,78 @@ export class Transport {
     try {
       const body = spec.body ? await spec.body() : undefined;
       const response = await (body !== undefined
-        ? this.#fetchBody(spec, headers, body, signal)
+        ? this.#sendBody(spec, headers, body, signal)
         : this.#ky(spec.path.replace(/^\//, ''), {
             method: spec.method,
             headers,
             ...(spec.json !== undefined ? { json: spec.json } : {}),
-            // The client id mints tokens: never let a redirect carry it to another host.
-            ...(spec.redirect
-              ? { redirect: spec.redirect }
-              : spec.sendClientId
-                ? { redirect: 'error' }
-                : {}),
+            // A POST is never sent twice (a redirect would re-send it, perhaps elsewhere and
+            // with the token): the 3xx comes back and is refused below. GETs follow redirects,
+            // except a download's (handed back), and the anonymous-token request's (the client
+            // id mints tokens: it never goes to another host).
+            redirect: spec.method === 'POST' || spec.redirect ? 'manual' : 'follow',
             ...(signal ? { signal } : {}),
           } as Parameters<KyInstance>[1])
       ).catch(fail);
+      if (isRedirect(response) && spec.redirect !== 'manual') {
+        await response.body?.cancel().catch(() => {});
+        throw this.#redirectRefused(spec, response);
+      }
       const streamOk =
         mode === 'stream' &&
-        ((response.ok && !isJsonContentType(response)) || isHandedBackRedirect(spec, response));
-      if (streamOk) return { response, text: undefined, body: undefined };
-      const text = await response.text().catch(fail);
-      return { response, text, body: parseJsonText(text) };
+        ((response.ok && !isJsonContentType(response)) ||
+          (spec.redirect === 'manual' && isRedirect(response)));
+      if (streamOk) {
+        keepUserLink = true;
+        return { response, text: undefined, body: undefined };
+      }
+      // Bounded: a success body up to maxResponseBytes (beyond is an error), an error body up
+      // to 64 KiB (beyond is dropped: the status and the start say enough).
+      const cap = response.ok ? this.config.maxResponseBytes : ERROR_BODY_BYTES;
+      const read = await readBounded(webBody(response), cap).catch(fail);
+      if (read.overflowed && response.ok) {
+        throw new ResponseValidationError(
+          `${spec.what} is larger than ${cap} bytes (after decompression), the most the SDK reads for ${spec.method} ${spec.path}. Raise the maxResponseBytes option if the service really sends that much; otherwise check baseUrl / NEMO_API_URL.`,
+          { path: '(body)' },
+        );
+      }
+      return { response, text: read.text, body: parseJsonText(read.text) };
     } finally {
-      cancelTimeout?.();
+      attemptDeadline.cancel();
+      if (!keepUserLink) signals.unlink();
     }
   }
 
-  /**
-   * A request whose body comes from `spec.body` (uploads) goes to `fetch`
-   * directly, unbuffered. ky clones every request to prepare retries and undici
-   * clones it to follow redirects; a clone tees the body stream and the unread
-   * branch keeps every chunk, so a 500 MB upload would end up in memory.
-   * `window: null` with `redirect: 'error'` lets undici send the body without a
-   * clone (a redirect could not replay a streamed body anyway).
-   */
-  #fetchBody<T>(
+  /** A 3xx on a request that must not follow it: a typed refusal, the target named without its query. */
+  #redirectRefused<T>(spec: RequestSpec<T>, response: Response): ApiError {
+    const location = response.headers.get('location');
+    let target = 'a hidden target';
+    if (location) {
+      try {
+        const url = new URL(location, this.url(spec.path));
+        target = `${url.origin}${url.pathname}`;
+      } catch {
+        target = 'an invalid Location';
+      }
+    }
+    return new ApiError(
+      `The service answered ${spec.method} ${spec.path} with HTTP ${response.status || '3xx'} (a redirect to ${target}). The SDK does not follow redirects of this request: it must not be sent twice, nor carry the token elsewhere. Check baseUrl / NEMO_API_URL: use the final URL of the API.`,
+      { httpStatus: response.status || 300 },
+    );
+  }
+
+  /** A request whose body comes from `spec.body` (uploads): `fetch` directly, unbuffered. */
+  async #sendBody<T>(
     spec: RequestSpec<T>,
     headers: Record<string, string>,
     body: BodyInit,
     signal: AbortSignal | undefined,
   ): Promise<Response> {
-    const merged = new Headers(this.config.attributionHeaders);
-    for (const [name, value] of Object.entries(headers)) merged.set(name, value);
+    const merged: Record<string, string> = { ...this.config.attributionHeaders, ...headers };
     const isStream = typeof ReadableStream !== 'undefined' && body instanceof ReadableStream;
-    return (this.config.fetch ?? globalThis.fetch)(this.url(spec.path), {
+    // `redirect: 'error'` with `window: null`: undici sends the body without cloning it (see
+    // fetchTransfer); a redirect then fails the request, which #send reports as refused.
+    return this.config.fetch(this.url(spec.path), {
       method: spec.method,
       headers: merged,
       body,
@@ -390,7 +461,7 @@ export class Transport {
 
   #failureOf<T>(attempt: Attempt, endpoint: string, spec: RequestSpec<T>): ApiFailure | undefined {
     const { response, text, body } = attempt;
-    if (isHandedBackRedirect(spec, response)) return undefined;
+    if (spec.redirect === 'manual' && isRedirect(response)) return undefined;
     let code: number | undefined;
     let message: string | undefined;
     if (body !== undefined) {
@@ -416,7 +487,7 @@ export class Transport {
       message,
       body: body ?? text,
       requestId: this.#requestId(response, body),
-      retryAfterMs: parseRetryAfter(response.headers, this.config.clock.now()),
+      retryAfterMs: parseRetryAfter((name) => response.headers.get(name), this.config.clock.now()),
       endpoint,
       anonymousTokenRequest: spec.path === this.config.backend.paths.anonymousToken,
       userId: this.credentials.userId(),
@@ -449,4 +520,37 @@ export class Transport {
     const suffix = error instanceof Error ? ` (${error.name})` : '';
     this.config.logger.debug(`${endpoint} ${status} ${ms}ms retries=${retries}${suffix}`);
   }
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/**
+ * One signal for the caller's and a deadline's, without `AbortSignal.any` (which
+ * costs more than a listener on every call): a controller the first abort
+ * forwards to. `unlink()` removes the listeners once the attempt is over.
+ */
+function linkSignals(
+  user: AbortSignal | undefined,
+  timer: AbortSignal,
+): { signal: AbortSignal; unlink(): void } {
+  if (!user) return { signal: timer, unlink: () => {} };
+  if (user.aborted) return { signal: user, unlink: () => {} };
+  const controller = new AbortController();
+  const onUser = () => controller.abort(user.reason);
+  const onTimer = () => controller.abort(timer.reason);
+  user.addEventListener('abort', onUser, { once: true });
+  timer.addEventListener('abort', onTimer, { once: true });
+  return {
+    signal: controller.signal,
+    unlink: () => {
+      user.removeEventListener('abort', onUser);
+      timer.removeEventListener('abort', onTimer);
+    },
+  };
 }

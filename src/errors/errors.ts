@@ -1,4 +1,4 @@
-import { redact, redactValue } from './redact.js';
+import { redact, redactCause, redactValue } from './redact.js';
 
 /** Marks our errors so {@link isNemoError} works across two copies of the package. */
 const NEMO_ERROR_BRAND = Symbol.for('nemovideo.error');
@@ -10,8 +10,9 @@ export interface NemoErrorOptions {
 /**
  * The base class of every error the SDK throws.
  *
- * Messages say what happened and what to do next. Tokens are scrubbed from the
- * message, `toString()` and `toJSON()`.
+ * Messages say what happened and what to do next. Tokens and URL credentials
+ * are kept out of the message, the stack, `toString()`, `toJSON()`, `cause`
+ * and every field.
  *
  * @example
  * ```ts
@@ -27,7 +28,11 @@ export class NemoError extends Error {
   override name = 'NemoError';
 
   constructor(message: string, options: NemoErrorOptions = {}) {
-    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    // The cause too: a platform error may quote a header value (and so a token).
+    super(
+      redact(message),
+      options.cause === undefined ? undefined : { cause: redactCause(options.cause) },
+    );
     Object.defineProperty(this, NEMO_ERROR_BRAND, { value: true, enumerable: false });
   }
 
@@ -143,11 +148,13 @@ export class ApiError extends NemoError {
   /** The parsed response body (credentials redacted). */
   readonly body: unknown;
   constructor(message: string, details: ApiErrorDetails) {
-    const suffix = details.requestId ? ` (request id ${details.requestId})` : '';
+    // A server may echo anything in its request id, the token included.
+    const requestId = details.requestId === undefined ? undefined : redact(details.requestId);
+    const suffix = requestId ? ` (request id ${requestId})` : '';
     super(`${message}${suffix}`, { cause: details.cause });
     this.httpStatus = details.httpStatus;
     this.code = details.code;
-    this.requestId = details.requestId;
+    this.requestId = requestId;
     this.body = redactValue(details.body);
   }
 }

@@ -39,6 +39,31 @@ export function redact(text: string): string {
   return out;
 }
 
+/** True when `text` holds a known secret or something that looks like a credential. */
+export function hasSecret(text: string): boolean {
+  return redact(text) !== text;
+}
+
+/**
+ * A cause safe to keep on an error: an `Error` whose message or stack holds a
+ * secret (a platform error quoting a header value, say) is replaced by a copy
+ * with the same name, code and redacted text; its own cause is cleaned the same
+ * way. Other values pass through (strings are redacted).
+ */
+export function redactCause(cause: unknown, depth = 0): unknown {
+  if (typeof cause === 'string') return redact(cause);
+  if (!(cause instanceof Error) || depth > 4) return cause;
+  const inner = cause.cause === undefined ? undefined : redactCause(cause.cause, depth + 1);
+  const dirty = hasSecret(cause.message) || hasSecret(cause.stack ?? '') || inner !== cause.cause;
+  if (!dirty) return cause;
+  const copy = new Error(redact(cause.message), inner === undefined ? undefined : { cause: inner });
+  copy.name = cause.name;
+  copy.stack = redact(cause.stack ?? `${cause.name}: ${cause.message}`);
+  const code = (cause as { code?: unknown }).code;
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
+}
+
 /** Deep-redact a JSON-like value (used for error bodies and log fields). */
 export function redactValue(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[…]';

@@ -222,7 +222,8 @@ describe('token sources', () => {
     const client = new NemoClient({ clientId: 'c', logLevel: 'off' });
     const error = await client.getToken().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RateLimitError);
-    expect((error as Error).message).toMatch(/one anonymous token per client id/);
+    expect((error as Error).message).toMatch(/grants one per client id/);
+    expect((error as Error).message).toMatch(/set NEMO_TOKEN/);
   });
 });
 

@@ -7,8 +7,8 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http } from 'msw';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FileTokenStore } from '../../src/helpers.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FileTokenStore, MemoryTokenStore } from '../../src/helpers.js';
 import { ConfigError, NemoClient } from '../../src/index.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 
@@ -53,6 +53,7 @@ describe('files holding secrets', () => {
     anonymousApi();
     const home = process.env.HOME;
     process.env.HOME = dir;
+    vi.stubEnv('NEMO_CONFIG_DIR', undefined);
     onTestFinished(() => {
       process.env.HOME = home;
     });
@@ -65,8 +66,18 @@ describe('files holding secrets', () => {
   it('keeps the same id across clients (the file is reused, not rewritten)', async () => {
     const clientIds = anonymousApi();
     const file = join(dir, 'client_id');
-    await new NemoClient({ clientIdFile: file, logLevel: 'off' }).credits.balance();
-    await new NemoClient({ clientIdFile: file, logLevel: 'off' }).credits.balance();
+    // In-memory tokens, so each client asks for one and shows the id it sends.
+    const tokenStore = () => new MemoryTokenStore();
+    await new NemoClient({
+      clientIdFile: file,
+      tokenStore: tokenStore(),
+      logLevel: 'off',
+    }).credits.balance();
+    await new NemoClient({
+      clientIdFile: file,
+      tokenStore: tokenStore(),
+      logLevel: 'off',
+    }).credits.balance();
     expect(clientIds).toHaveLength(2);
     expect(clientIds[0]).toBe(clientIds[1]);
     expect(await mode(file)).toBe(0o600);

@@ -1,8 +1,9 @@
 import * as z from 'zod/mini';
-import { ConfigError, RateLimitError } from '../../errors/errors.js';
+import { ApiError, ConfigError, RateLimitError } from '../../errors/errors.js';
 import { registerSecret } from '../../errors/redact.js';
 import type { BackendProfile } from '../backend.js';
 import { readEnv } from '../env.js';
+import { headerValueProblem } from '../headers.js';
 import type { LevelLogger } from '../logger.js';
 import { decodeWith, idString, looseNumber } from '../schema.js';
 import { raceSignal } from '../signal.js';
@@ -38,6 +39,17 @@ const anonymousTokenData = z.pipe(
     expiresAt: parseExpiry(d.expires_at ?? undefined),
   })),
 );
+
+/** A token the user supplied, refused with a typed error (that never quotes it) when it cannot go in a header. */
+function checkedUserToken(token: string, from: string): string {
+  const problem = headerValueProblem(token);
+  if (problem !== undefined) {
+    throw new ConfigError(
+      `${from} contains ${problem}, which cannot be sent in an Authorization header. Copy the token again without line breaks or stray characters.`,
+    );
+  }
+  return token;
+}
 
 /** ISO-8601 string, epoch seconds or epoch ms → epoch ms. */
 function parseExpiry(value: string | number | undefined): number | undefined {
@@ -91,12 +103,12 @@ export class Credentials {
         );
       }
       this.kind = 'option';
-      this.#userToken = config.token;
+      this.#userToken = checkedUserToken(config.token, 'The token option');
     } else if (typeof config.token === 'function') {
       this.kind = 'function';
     } else if (env !== undefined) {
       this.kind = 'env';
-      this.#userToken = env;
+      this.#userToken = checkedUserToken(env, 'NEMO_TOKEN');
     } else {
       this.kind = 'anonymous';
     }
@@ -169,7 +181,7 @@ export class Credentials {
           );
         }
         registerSecret(value);
-        this.#userToken = value;
+        this.#userToken = checkedUserToken(value, 'The token returned by the token function');
         return value;
       } finally {
         this.#userTokenInflight = undefined;
@@ -223,12 +235,39 @@ export class Credentials {
     );
   }
 
+  /**
+   * A 429 on the token request: the service grants one anonymous token per client
+   * id while the last is valid, so waiting does not help. Say what does.
+   */
+  #tokenRefused(error: RateLimitError): RateLimitError {
+    const { store, clientIds } = this.#config;
+    const where = store.location
+      ? `the SDK keeps it in ${store.location}; if that file was deleted or is not shared with this process (another configDir / NEMO_CONFIG_DIR, or clientIdFile: false), the token is lost until it expires`
+      : 'this client keeps tokens in a tokenStore that did not have it';
+    const idFrom = clientIds.describe();
+    return new RateLimitError(
+      `The service refused a new anonymous token (HTTP 429): it grants one per client id while the last one is valid (7 days), and ${where}. Ways out: set NEMO_TOKEN (or the token option) to a token you have; or use another client id (NEMO_CLIENT_ID or the clientId option; this one comes from ${idFrom}); or run with the same config folder as the process that got the token.`,
+      {
+        httpStatus: error.httpStatus,
+        code: error.code,
+        requestId: error.requestId,
+        body: error.body,
+        retryAfterMs: error.retryAfterMs,
+        cause: error,
+      },
+    );
+  }
+
   async #obtain(previous: StoredToken | undefined): Promise<StoredToken> {
     const { store, clock, backend, logger } = this.#config;
     const key = await this.#storeKey();
     if (!previous) {
       const stored = await this.#storeCall('read', () => store.get(key));
       if (stored && this.#rejected.has(stored.token)) {
+        await this.#storeCall('delete', () => store.delete(key));
+      } else if (stored && headerValueProblem(stored.token) !== undefined) {
+        // A damaged or edited store: never send it; ask for a new token instead.
+        logger.warn('the token store held a token that cannot be sent in a header; ignoring it');
         await this.#storeCall('delete', () => store.delete(key));
       } else if (stored && !this.#expiresSoon(stored, clock.now())) {
         registerSecret(stored.token);
@@ -243,6 +282,13 @@ export class Credentials {
         'the anonymous-token response',
       );
       registerSecret(granted.token);
+      const problem = headerValueProblem(granted.token);
+      if (problem !== undefined) {
+        throw new ApiError(
+          `The service granted an anonymous token that contains ${problem}, which cannot be sent in an Authorization header. The service (or something between it and you) is misbehaving: check baseUrl / NEMO_API_URL, or set NEMO_TOKEN.`,
+          { httpStatus: 200 },
+        );
+      }
       const now = clock.now();
       const token: StoredToken = {
         token: granted.token,
@@ -268,6 +314,7 @@ export class Credentials {
         this.#renewalRefusedFor = previous.token;
         return previous;
       }
+      if (error instanceof RateLimitError) throw this.#tokenRefused(error);
       throw error;
     }
   }

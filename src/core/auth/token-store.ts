@@ -1,4 +1,5 @@
 import { ConfigError } from '../../errors/errors.js';
+import { resolveConfigDir } from '../config-dir.js';
 import { nodeFs, nodePath } from '../node.js';
 
 /** An anonymous token as kept between runs. Times are epoch milliseconds. */
@@ -24,13 +25,19 @@ export interface StoredToken {
  * ```
  */
 export interface TokenStore {
+  /** Where the tokens are kept, for messages (a file path, "memory", a Redis key…). Optional. */
+  readonly location?: string | undefined;
   get(key: string): Promise<StoredToken | undefined>;
   set(key: string, token: StoredToken): Promise<void>;
   delete(key: string): Promise<void>;
 }
 
-/** The default store: tokens live as long as the process. */
+/**
+ * Tokens that live as long as the process (the default with `clientIdFile: false`
+ * and outside Node).
+ */
 export class MemoryTokenStore implements TokenStore {
+  readonly location = 'memory (lost when the process ends)';
   readonly #tokens = new Map<string, StoredToken>();
 
   /** @example `await store.get(key)` */
@@ -68,6 +75,9 @@ function isStoredToken(value: unknown): value is StoredToken {
  */
 export class FileTokenStore implements TokenStore {
   readonly path: string;
+  get location(): string {
+    return this.path;
+  }
   /** Writes run one at a time: each rewrites the whole file. */
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -148,5 +158,45 @@ export class FileTokenStore implements TokenStore {
       delete all[key];
       return true;
     });
+  }
+}
+
+/** The token file's name in the config folder (shared by the SDK and the CLI). */
+export const TOKEN_FILE = 'token.json';
+
+/**
+ * The default store on Node when the client id is persisted: a {@link FileTokenStore}
+ * at `<configDir>/token.json`, the file the CLI uses too, resolved on first use.
+ */
+export class ConfigDirTokenStore implements TokenStore {
+  readonly #configDir: string | undefined;
+  #store: Promise<FileTokenStore> | undefined;
+  #path: string | undefined;
+
+  constructor(configDir: string | undefined) {
+    this.#configDir = configDir;
+  }
+
+  get location(): string {
+    return this.#path ?? `${this.#configDir ?? '<config folder>'}/${TOKEN_FILE}`;
+  }
+
+  #file(): Promise<FileTokenStore> {
+    this.#store ??= (async () => {
+      const [dir, path] = await Promise.all([resolveConfigDir(this.#configDir), nodePath()]);
+      this.#path = path.join(dir, TOKEN_FILE);
+      return new FileTokenStore(this.#path);
+    })();
+    return this.#store;
+  }
+
+  async get(key: string): Promise<StoredToken | undefined> {
+    return (await this.#file()).get(key);
+  }
+  async set(key: string, token: StoredToken): Promise<void> {
+    return (await this.#file()).set(key, token);
+  }
+  async delete(key: string): Promise<void> {
+    return (await this.#file()).delete(key);
   }
 }

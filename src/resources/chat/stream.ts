@@ -27,9 +27,6 @@ import { TurnRecorder, type TurnResult } from './reply.js';
  */
 export const DEFAULT_CHAT_IDLE_TIMEOUT_MS = 5 * 60_000;
 
-/** The longest `setTimeout` delay; longer ones fire immediately. */
-const MAX_TIMER_MS = 2_147_483_647;
-
 /** Default of the `keepEvents` option: events kept for `result().events`. */
 export const DEFAULT_KEPT_EVENTS = 10_000;
 
@@ -757,8 +754,8 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
     }
     // Not reading (read-ahead cap) with only the heartbeat limit on: look again later.
     if (wait === Number.POSITIVE_INFINITY) wait = quiet;
-    // setTimeout fires at once beyond 2^31-1 ms: re-arm instead.
-    this.#cancelTimer = schedule(clock, Math.min(wait, MAX_TIMER_MS), () => this.#watch());
+    // The core timer helper caps each step at 2^31-1 ms (setTimeout would fire at once beyond).
+    this.#cancelTimer = schedule(clock, wait, () => this.#watch());
   }
 
   /** Cancel the watchdog (the turn is over). */

@@ -1,20 +1,13 @@
 import type { ClientContext } from '../../core/context.js';
 import { parseJsonText, readEnvelope } from '../../core/envelope.js';
 import { nodeFs, nodeFsSync, nodePath } from '../../core/node.js';
-import {
-  type BodyReader,
-  canUseNodeHttp,
-  type FetchedResponse,
-  fromWebResponse,
-  nodeGet,
-} from '../../core/node-http.js';
 import type { TransferProgress } from '../../core/progress.js';
 import { anySignal, throwIfAborted } from '../../core/signal.js';
-import { abortErrorFrom, schedule } from '../../core/timers.js';
+import { abortErrorFrom, type IdleTimer, idleTimer } from '../../core/timers.js';
+import { type BodyReader, type FetchedResponse, fromWebResponse } from '../../core/transfer.js';
 import {
   AbortError,
   ConfigError,
-  ConnectionError,
   DownloadError,
   isNemoError,
   TimeoutError,
@@ -101,33 +94,10 @@ function describeError(error: unknown): string {
 }
 
 /** Watches for stalls: aborts `controller` when `touch()` was not called for `ms`. */
-function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortController) {
-  let last = ctx.clock.now();
-  let fired = false;
-  const stop = new AbortController();
-  const loop = async () => {
-    let wait = ms;
-    for (;;) {
-      await ctx.clock.sleep(wait, stop.signal);
-      const idle = ctx.clock.now() - last;
-      if (idle >= ms) {
-        fired = true;
-        controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`));
-        return;
-      }
-      wait = ms - idle;
-    }
-  };
-  if (Number.isFinite(ms) && ms > 0) loop().catch(() => {});
-  return {
-    touch: () => {
-      last = ctx.clock.now();
-    },
-    stop: () => stop.abort(),
-    get fired() {
-      return fired;
-    },
-  };
+function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortController): IdleTimer {
+  return idleTimer(ctx.clock, ms, () =>
+    controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`)),
+  );
 }
 
 /**
@@ -242,49 +212,17 @@ function urlInJson(text: string): string | undefined {
 
 /**
  * A GET to a host other than the API: no bearer, no attribution headers,
- * redirects by hand. On Node it goes through `node:http` when that bypasses
- * nothing the user configured (see `canUseNodeHttp`): cheaper than `fetch`
- * per byte for large files.
+ * redirects by hand (see `Transport.foreignGet`: `node:http` on Node when that
+ * bypasses nothing the user configured for `fetch`).
  */
-async function foreignGet(
+function foreignGet(
   ctx: ClientContext,
   url: URL,
   signal: AbortSignal,
   timeoutMs: number,
   redirect: 'manual' | 'follow',
 ): Promise<FetchedResponse> {
-  const headersTimeout = new AbortController();
-  const cancelTimer =
-    Number.isFinite(timeoutMs) && timeoutMs > 0
-      ? schedule(ctx.clock, timeoutMs, () => headersTimeout.abort())
-      : undefined;
-  const combined = anySignal([signal, headersTimeout.signal]) ?? signal;
-  try {
-    if (canUseNodeHttp(ctx)) return await nodeGet(url, combined);
-    return fromWebResponse(
-      await ctx.fetch(url.href, {
-        method: 'GET',
-        headers: DOWNLOAD_HEADERS,
-        redirect,
-        signal: combined,
-      }),
-    );
-  } catch (error) {
-    if (signal.aborted) throw abortErrorFrom(signal);
-    if (headersTimeout.signal.aborted) {
-      throw new TimeoutError(
-        'download',
-        timeoutMs,
-        `${url.host} sent no response within ${timeoutMs} ms.`,
-        { cause: error },
-      );
-    }
-    throw new ConnectionError(`Could not reach ${url.host} (${describeError(error)}).`, {
-      cause: error,
-    });
-  } finally {
-    cancelTimer?.();
-  }
+  return ctx.transport.foreignGet(url, { signal, timeoutMs, redirect, headers: DOWNLOAD_HEADERS });
 }
 
 async function fileSink(target: string): Promise<Sink> {

@@ -244,7 +244,7 @@ export class RenderJob {
       replay: 'safe',
       what: 'the render status response',
       onResponse: (response) => {
-        retryAfterMs = parseRetryAfter(response.headers, this.#ctx.clock.now());
+        retryAfterMs = parseRetryAfter((name) => response.headers.get(name), this.#ctx.clock.now());
       },
     });
     return { status: decodeRenderStatus(body), retryAfterMs };
@@ -316,7 +316,10 @@ export class RenderJob {
         );
       }
       if (deadline !== undefined && clock.now() >= deadline) break;
-      nextWait = retryAfterMs ?? interval;
+      // A poll's Retry-After wins, up to retryTiming.maxRetryAfterMs (a year-long hint must not
+      // stall the wait, nor overflow a timer); maxWait still bounds the whole wait.
+      const maxHint = Math.max(interval, this.#ctx.transport.config.retryTiming.maxRetryAfterMs);
+      nextWait = retryAfterMs === undefined ? interval : Math.min(retryAfterMs, maxHint);
     }
     const elapsed = clock.now() - started;
     const what =

@@ -116,6 +116,9 @@ interface Attempt {
 
 const RETRYABLE_STATUS = new Set([408, 500, 502, 503, 504]);
 
+/** The ky option that carries an attempt's signal to our `fetch` (see the constructor). */
+const ATTEMPT_SIGNAL = 'nemoAttemptSignal';
+
 function isJsonContentType(response: Response): boolean {
   return /\bjson\b/i.test(response.headers.get('content-type') ?? '');
 }
@@ -172,7 +175,12 @@ export class Transport {
       timeout: false,
       throwHttpErrors: false,
       headers: config.attributionHeaders,
-      fetch: config.fetch,
+      // The attempt's signal reaches fetch as an option ky passes through untouched: given as
+      // ky's `signal`, ky would merge it with its own with AbortSignal.any on every call.
+      fetch: (input, init) => {
+        const signal = (init as { [ATTEMPT_SIGNAL]?: AbortSignal } | undefined)?.[ATTEMPT_SIGNAL];
+        return config.fetch(input, signal ? { signal } : undefined);
+      },
     });
     this.#fetch = fetchTransfer(config.fetch);
   }
@@ -387,7 +395,7 @@ export class Transport {
             // except a download's (handed back), and the anonymous-token request's (the client
             // id mints tokens: it never goes to another host).
             redirect: spec.method === 'POST' || spec.redirect ? 'manual' : 'follow',
-            ...(signal ? { signal } : {}),
+            ...(signal ? { [ATTEMPT_SIGNAL]: signal } : {}),
           } as Parameters<KyInstance>[1])
       ).catch(fail);
       if (isRedirect(response) && spec.redirect !== 'manual') {
@@ -405,7 +413,7 @@ export class Transport {
       // Bounded: a success body up to maxResponseBytes (beyond is an error), an error body up
       // to 64 KiB (beyond is dropped: the status and the start say enough).
       const cap = response.ok ? this.config.maxResponseBytes : ERROR_BODY_BYTES;
-      const read = await readBounded(webBody(response), cap).catch(fail);
+      const read = await readBody(response, cap).catch(fail);
       if (read.overflowed && response.ok) {
         throw new ResponseValidationError(
           `${spec.what} is larger than ${cap} bytes (after decompression), the most the SDK reads for ${spec.method} ${spec.path}. Raise the maxResponseBytes option if the service really sends that much; otherwise check baseUrl / NEMO_API_URL.`,
@@ -520,6 +528,25 @@ export class Transport {
     const suffix = error instanceof Error ? ` (${error.name})` : '';
     this.config.logger.debug(`${endpoint} ${status} ${ms}ms retries=${retries}${suffix}`);
   }
+}
+
+/**
+ * The body as text, at most `cap` bytes. Fast path: an unencoded body whose
+ * `Content-Length` is within the cap is read whole by the runtime (what
+ * `response.text()` costs); anything else is counted as it is decoded.
+ */
+async function readBody(response: Response, cap: number) {
+  const length = response.headers.get('content-length');
+  const encoding = response.headers.get('content-encoding');
+  if (
+    length !== null &&
+    /^\d{1,15}$/.test(length) &&
+    Number(length) <= cap &&
+    (encoding === null || /^\s*identity\s*$/i.test(encoding))
+  ) {
+    return { text: await response.text(), overflowed: false };
+  }
+  return readBounded(webBody(response), cap);
 }
 
 function describeError(error: unknown): string {

@@ -4,7 +4,7 @@ import { AbortError } from '../errors/errors.js';
  * Time as the SDK sees it. Inject a fake one (`new NemoClient({ clock })`) so
  * tests of retries, polling and recovery never sleep for real.
  *
- * The SDK never hands a clock a delay above {@link MAX_TIMER_MS}: longer waits
+ * The SDK never hands a clock a delay above 2³¹−1 ms (`MAX_TIMER_MS`): longer waits
  * are made of several capped ones, so a clock built on `setTimeout` cannot
  * overflow (where a delay above 2³¹−1 ms fires at once).
  */

@@ -162,14 +162,19 @@ describe('#13.1 header values and URL credentials', () => {
       token: SECRET,
       clientIdFile: false,
       maxRetries: 0,
-      fetch: async (_url, init) => {
-        const auth = new Headers(init?.headers).get('authorization');
+      fetch: async (input, init) => {
+        const headers = input instanceof Request ? input.headers : new Headers(init?.headers);
+        const auth = headers.get('authorization');
+        if (!auth?.includes(SECRET)) throw new Error('the test expects the bearer header');
         throw new TypeError(`socket hang up while sending "${auth}"`);
       },
     });
     const error = await failing.credits.balance().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as Error).cause).toBeInstanceOf(Error);
+    expect(String((error as Error).cause)).toMatch(
+      /socket hang up while sending "Bearer \[REDACTED\]"/,
+    );
     expectSecretFree(error);
 
     handler = (_req, res) =>

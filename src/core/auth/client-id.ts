@@ -45,16 +45,6 @@ export class ClientIdSource {
     if (options.clientId !== undefined) validate(options.clientId, 'the clientId option');
   }
 
-  /** True when the id lives in a file (so tokens granted for it are worth keeping on disk too). */
-  get persisted(): boolean {
-    return (
-      this.#options.clientId === undefined &&
-      readEnv('NEMO_CLIENT_ID') === undefined &&
-      this.#options.clientIdFile !== false &&
-      isNodeLike()
-    );
-  }
-
   /** Where the id comes from, for messages (never the id itself). */
   describe(): string {
     if (this.#options.clientId !== undefined) return 'the clientId option';

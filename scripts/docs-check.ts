@@ -1,0 +1,414 @@
+/**
+ * `npm run docs:check`: what a reader copies from README.md and docs/*.md works.
+ *
+ * 1. Links: every relative link of docs/*.md resolves to a file of the repository (and its
+ *    #anchor to a heading); the README (also the npm page) links only with absolute URLs;
+ *    absolute links into github.com/nemovideo/nemovideo/blob/main/… resolve too. No doc names
+ *    a file users do not have (the wire contract, its § numbers) or a repository path that
+ *    does not exist.
+ * 2. Types: `npm pack`, install the tarball into a fresh consumer project (with msw, vitest and
+ *    @types/node), write every TypeScript block there as a file and compile them all in one
+ *    strict program, as a user's `tsc` would see the package.
+ * 3. Runs: blocks marked `<!-- docs: run -->` are run (node, compiled output) against the
+ *    emulator of the installed package, in a separate process on loopback, each in a fresh
+ *    HOME, with NEMO_API_URL pointed at it; their output is checked (`expect-*`).
+ * 4. The CLI's `--help`, from the installed package, points at the docs with absolute URLs.
+ *
+ * Every run also checks canaries (a block that must not compile, a run that must fail its
+ * checks, a broken link): if one passes, the checker itself is broken.
+ *
+ * Marker syntax: scripts/docs/markdown.ts. Needs a build (`npm run build`).
+ * Options: --keep (keep the consumer project), --root <dir> (check the docs of another checkout
+ * of the repository, e.g. a temp copy), --no-run (types and links only).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import ts from 'typescript';
+import {
+  type BlockProgram,
+  blockPrograms,
+  checkLinks,
+  checkReferences,
+  type DocFile,
+  mapLine,
+  ownOutput,
+  type RepoView,
+  repeatedSentences,
+} from './docs/check.js';
+import {
+  type CommandResult,
+  type Consumer,
+  createConsumer,
+  REPO_URL,
+  ROOT,
+  readerEnv,
+  runCommand,
+} from './docs/consumer.js';
+import { startEmulatorProcess } from './docs/emulator.js';
+import type { CodeBlock, DocProblem } from './docs/markdown.js';
+import type { PackageExport } from './docs/preamble.js';
+
+const execFileAsync = promisify(execFile);
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(name);
+const option = (name: string) => {
+  const at = argv.indexOf(name);
+  return at >= 0 ? argv[at + 1] : undefined;
+};
+const repoRoot = resolve(option('--root') ?? ROOT);
+const RUN_TIMEOUT_MS = 120_000;
+
+const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
+const section = (title: string) => console.log(`\n${paint(1, `› ${title}`)}`);
+
+function loadDocs(): DocFile[] {
+  const docs = [{ path: 'README.md', text: readFileSync(join(repoRoot, 'README.md'), 'utf8') }];
+  for (const name of readdirSync(join(repoRoot, 'docs')).sort()) {
+    if (name.endsWith('.md'))
+      docs.push({ path: `docs/${name}`, text: readFileSync(join(repoRoot, 'docs', name), 'utf8') });
+  }
+  return docs;
+}
+
+const repo: RepoView = {
+  exists: (path) => path === '' || existsSync(join(repoRoot, path)),
+  read: (path) => {
+    const file = join(repoRoot, path);
+    return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  },
+};
+
+// ── canaries: each must be caught, or the checker is broken ────────────────────────────────
+
+const CANARY_DOC = 'docs/__canary__.md';
+const CANARY_MD = `# Canary
+
+<!-- docs: run expect-file=video.mp4 expect-once expect-stdout="^never printed$" -->
+\`\`\`ts
+const answer: number = 'forty-two';
+process.exitCode = 3;
+console.log('The agent says hello to you. The agent says hello to you.');
+await import('node:fs').then((fs) => fs.writeFileSync('video.mp4', 'not an mp4'));
+\`\`\`
+
+A [broken link](./no-such-page.md) and a [broken anchor](#no-such-heading).
+`;
+
+// ── type check ─────────────────────────────────────────────────────────────────────────────
+
+const COMPILER_OPTIONS = {
+  target: 'ES2022',
+  lib: ['ES2023', 'DOM', 'DOM.Iterable'],
+  module: 'NodeNext',
+  moduleResolution: 'NodeNext',
+  moduleDetection: 'force',
+  types: ['node'],
+  strict: true,
+  noUncheckedIndexedAccess: true,
+  exactOptionalPropertyTypes: true,
+  noImplicitOverride: true,
+  verbatimModuleSyntax: true,
+  isolatedModules: true,
+  skipLibCheck: true,
+  outDir: 'docs-out',
+  rootDir: 'docs-blocks',
+};
+
+interface Compiled {
+  problems: DocProblem[];
+  /** Compiled output file of each block program, by file name. */
+  outputs: Map<string, string>;
+}
+
+function compile(dir: string, programs: readonly BlockProgram[]): Compiled {
+  const blocksDir = join(dir, 'docs-blocks');
+  for (const program of programs) {
+    const file = join(blocksDir, program.fileName);
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, program.text);
+  }
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    `${JSON.stringify({ compilerOptions: COMPILER_OPTIONS, include: ['docs-blocks'] }, null, 2)}\n`,
+  );
+  const parsed = ts.getParsedCommandLineOfConfigFile(join(dir, 'tsconfig.json'), undefined, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
+  });
+  if (!parsed) throw new Error('cannot read the consumer tsconfig.json');
+  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
+  const byFile = new Map(programs.map((p) => [resolve(blocksDir, p.fileName), p]));
+  const problems: DocProblem[] = [];
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    const source = diagnostic.file;
+    const owner = source ? byFile.get(resolve(source.fileName)) : undefined;
+    if (!source || !owner || diagnostic.start === undefined) {
+      problems.push({ doc: '(compiler)', line: 0, message: `TS${diagnostic.code}: ${message}` });
+      continue;
+    }
+    const { line, character } = source.getLineAndCharacterOfPosition(diagnostic.start);
+    const at = mapLine(owner, line);
+    if (at)
+      problems.push({ ...at, message: `TS${diagnostic.code} (col ${character + 1}): ${message}` });
+  }
+  const outputs = new Map<string, string>();
+  for (const p of programs) {
+    const source = program.getSourceFile(resolve(blocksDir, p.fileName));
+    if (!source || !p.block.marker.run) continue;
+    program.emit(source, (fileName, text) => {
+      if (!fileName.endsWith('.js')) return;
+      mkdirSync(join(fileName, '..'), { recursive: true });
+      writeFileSync(fileName, text);
+      outputs.set(p.fileName, fileName);
+    });
+  }
+  return { problems, outputs };
+}
+
+/**
+ * The public names of the installed package, by entry point (from its package.json `exports`),
+ * for the imports a fragment leaves out.
+ */
+function packageExports(dir: string): Map<string, PackageExport> {
+  const pkgDir = join(dir, 'node_modules', 'nemovideo');
+  const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
+    exports: Record<string, unknown>;
+  };
+  const modules = Object.keys(pkg.exports)
+    .filter((key) => !key.endsWith('.json'))
+    .map((key) => (key === '.' ? 'nemovideo' : `nemovideo/${key.slice(2)}`));
+  const probe = join(dir, 'exports-probe.ts');
+  writeFileSync(probe, modules.map((m, i) => `import * as m${i} from '${m}';\n`).join(''));
+  const options = ts.convertCompilerOptionsFromJson(COMPILER_OPTIONS, dir).options;
+  const program = ts.createProgram({ rootNames: [probe], options: { ...options, noEmit: true } });
+  const checker = program.getTypeChecker();
+  const source = program.getSourceFile(probe);
+  const exports = new Map<string, PackageExport>();
+  source?.statements.forEach((statement, index) => {
+    if (!ts.isImportDeclaration(statement)) return;
+    const symbol = checker.getSymbolAtLocation(statement.moduleSpecifier);
+    if (!symbol) throw new Error(`cannot resolve ${modules[index]} in the consumer project`);
+    for (const item of checker.getExportsOfModule(symbol)) {
+      if (exports.has(item.name)) continue; // the root entry wins
+      const target = item.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(item) : item;
+      exports.set(item.name, {
+        module: modules[index] as string,
+        type: (target.flags & ts.SymbolFlags.Value) === 0,
+      });
+    }
+  });
+  return exports;
+}
+
+// ── runs ───────────────────────────────────────────────────────────────────────────────────
+
+/** The problems of one run, judged by its block's `expect-*` markers. */
+function judgeRun(block: CodeBlock, result: CommandResult, cwd: string): string[] {
+  const problems: string[] = [];
+  const { marker } = block;
+  if (result.code !== 0) problems.push(`exit code ${result.code}`);
+  const own = ownOutput(result.stdout);
+  if (marker.expectStdout !== undefined && !new RegExp(marker.expectStdout, 'm').test(own))
+    problems.push(`its output does not match /${marker.expectStdout}/`);
+  if (marker.expectOnce) {
+    const { sentences, repeated } = repeatedSentences(own);
+    if (sentences === 0) problems.push('it printed no reply text (expect-once)');
+    for (const sentence of repeated) problems.push(`it printed "${sentence}" more than once`);
+  }
+  if (marker.expectFile !== undefined) {
+    const file = isAbsolute(marker.expectFile) ? marker.expectFile : join(cwd, marker.expectFile);
+    if (!existsSync(file)) problems.push(`it left no ${marker.expectFile}`);
+    else {
+      const bytes = readFileSync(file);
+      if (bytes.length < 16 || bytes.subarray(4, 8).toString('latin1') !== 'ftyp')
+        problems.push(`${marker.expectFile} is not an MP4 (no ftyp box)`);
+    }
+  }
+  return problems;
+}
+
+async function runBlocks(
+  consumer: Consumer,
+  programs: readonly BlockProgram[],
+  outputs: Map<string, string>,
+): Promise<{ problems: DocProblem[]; canaryCaught: number }> {
+  const problems: DocProblem[] = [];
+  let canaryCaught = 0;
+  const emulator = await startEmulatorProcess(consumer.dir);
+  try {
+    console.log(`  emulator (separate process) on ${emulator.url}`);
+    const runs = programs.filter((p) => p.block.marker.run);
+    await Promise.all(
+      runs.map(async (program, index) => {
+        const output = outputs.get(program.fileName);
+        const at = { doc: program.block.doc, line: program.block.line };
+        if (!output) {
+          problems.push({ ...at, message: 'not run: it did not compile' });
+          return;
+        }
+        const home = join(consumer.work, `run-${index}`);
+        const cwd = join(home, 'app');
+        mkdirSync(cwd, { recursive: true });
+        const env = readerEnv(emulator.url, home);
+        const result = await runCommand(process.execPath, [output], {
+          cwd,
+          env,
+          timeoutMs: RUN_TIMEOUT_MS,
+        });
+        const found = judgeRun(program.block, result, cwd);
+        const label = `${program.block.doc}:${program.block.line}`;
+        if (program.block.doc === CANARY_DOC) {
+          canaryCaught = found.length;
+          return;
+        }
+        const seconds = (result.ms / 1000).toFixed(1);
+        if (found.length === 0) console.log(`  ${paint(32, '✓')} ran ${label} (${seconds} s)`);
+        else {
+          console.log(`  ${paint(31, '✗')} ran ${label} (${seconds} s)`);
+          const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-15);
+          problems.push({
+            ...at,
+            message: `run: ${found.join('; ')}\n      output:\n      ${tail.join('\n      ')}`,
+          });
+        }
+      }),
+    );
+  } finally {
+    await emulator.stop();
+  }
+  return { problems, canaryCaught };
+}
+
+// ── CLI help ─────────────────────────────────────────────────────────────────────────────
+
+async function checkCliHelp(consumer: Consumer): Promise<DocProblem[]> {
+  const bin = join(consumer.dir, 'node_modules', 'nemovideo', 'dist', 'cli', 'bin.js');
+  const { stdout } = await execFileAsync(process.execPath, [bin, '--help'], {
+    cwd: consumer.dir,
+    env: readerEnv(undefined, consumer.work),
+  });
+  const problems: DocProblem[] = [];
+  const at = { doc: 'nemovideo --help', line: 0 };
+  const urls = [...stdout.matchAll(/https:\/\/\S+/g)].map((m) => m[0].replace(/[.,)]+$/, ''));
+  const docs = urls.filter((u) => u.startsWith(`${REPO_URL}/blob/main/docs/`));
+  if (docs.length === 0)
+    problems.push({ ...at, message: `names no absolute docs URL (${REPO_URL}/blob/main/docs/…)` });
+  const last = stdout.trim().split('\n').pop() ?? '';
+  if (!last.includes(`${REPO_URL}/`))
+    problems.push({ ...at, message: `does not end with the docs URL (last line: "${last}")` });
+  for (const url of docs) {
+    const path = url.slice(`${REPO_URL}/blob/main/`.length).split('#')[0] as string;
+    if (!repo.exists(path)) problems.push({ ...at, message: `${url}: ${path} does not exist` });
+  }
+  const withoutUrls = urls.reduce((text, url) => text.replaceAll(url, ''), stdout);
+  for (const m of withoutUrls.matchAll(/\b(?:docs|examples)\/[\w.-]+/g))
+    problems.push({ ...at, message: `names ${m[0]} without an absolute URL` });
+  return problems;
+}
+
+// ── main ───────────────────────────────────────────────────────────────────────────────────
+
+function report(problems: readonly DocProblem[]): void {
+  for (const p of problems)
+    console.log(`  ${paint(31, '✗')} ${p.doc}${p.line > 0 ? `:${p.line}` : ''}: ${p.message}`);
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  const docs = loadDocs();
+  const problems: DocProblem[] = [];
+  const broken: string[] = []; // canaries that were not caught
+
+  section(`links and file references in ${docs.length} files`);
+  const staticProblems = docs.flatMap((doc) => [
+    ...checkLinks(doc, repo),
+    ...checkReferences(doc, repo),
+  ]);
+  report(staticProblems);
+  problems.push(...staticProblems);
+  const canaryLinks = checkLinks({ path: CANARY_DOC, text: CANARY_MD }, repo);
+  if (canaryLinks.length !== 2) broken.push(`link canary: ${canaryLinks.length} of 2 caught`);
+  if (staticProblems.length === 0) console.log(`  ${paint(32, '✓')} all links resolve`);
+
+  if (!existsSync(join(ROOT, 'dist', 'index.js')))
+    throw new Error('dist/ is missing: run `npm run build` first');
+  section('consumer project: npm pack + npm install (msw, vitest, @types/node)');
+  const consumer = await createConsumer({
+    extra: ['msw', 'vitest', '@types/node'],
+    keep: flag('--keep'),
+    label: 'docs',
+  });
+  try {
+    console.log(`  ${consumer.dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+
+    const exports = packageExports(consumer.dir);
+    const canary = { path: CANARY_DOC, text: CANARY_MD };
+    const {
+      programs,
+      skipped,
+      problems: blockProblems,
+    } = blockPrograms([...docs, canary], exports);
+    report(blockProblems);
+    problems.push(...blockProblems);
+    for (const block of skipped)
+      console.log(`  · not compiled: ${block.doc}:${block.line} (${block.marker.noCheck})`);
+
+    const real = programs.filter((p) => p.block.doc !== CANARY_DOC);
+    section(`type check: ${real.length} TypeScript blocks, one strict program`);
+    const compiled = compile(consumer.dir, programs);
+    const canaryTypes = compiled.problems.filter((p) => p.doc === CANARY_DOC);
+    if (canaryTypes.length !== 1)
+      broken.push(`type canary: ${canaryTypes.length} errors reported, expected exactly 1`);
+    const typeProblems = compiled.problems.filter((p) => p.doc !== CANARY_DOC);
+    report(typeProblems);
+    problems.push(...typeProblems);
+    if (typeProblems.length === 0) console.log(`  ${paint(32, '✓')} every block compiles`);
+
+    if (!flag('--no-run')) {
+      const runs = programs.filter((p) => p.block.marker.run && p.block.doc !== CANARY_DOC);
+      section(`runs: ${runs.length} blocks against the emulator`);
+      // The canary compiles with an error, so emit it regardless: its run must still be judged.
+      const ran = await runBlocks(consumer, programs, compiled.outputs);
+      if (ran.canaryCaught !== 3)
+        broken.push(`run canary: ${ran.canaryCaught} of 3 problems caught`);
+      report(ran.problems);
+      problems.push(...ran.problems);
+    }
+
+    section('nemovideo --help');
+    const help = await checkCliHelp(consumer);
+    report(help);
+    problems.push(...help);
+    if (help.length === 0) console.log(`  ${paint(32, '✓')} ends with the absolute docs URL`);
+  } finally {
+    consumer.dispose();
+  }
+
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  if (broken.length > 0) {
+    console.log(`\n${paint(31, '✗ the docs checker is broken:')} ${broken.join('; ')}`);
+    return 1;
+  }
+  if (problems.length > 0) {
+    console.log(`\n${paint(31, `✗ ${problems.length} problem(s) in the docs`)} (${seconds} s)`);
+    return 1;
+  }
+  console.log(`\n${paint(32, '✓ the docs check passed')} (${seconds} s)`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(paint(31, `docs check failed: ${error instanceof Error ? error.stack : error}`));
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,175 @@
+/**
+ * A throwaway consumer project, as a user of the npm package has it: `npm pack` of this
+ * repository (which must be built), installed into a fresh folder with the few packages the
+ * docs import. Used by `npm run docs:check` and the newcomer journey (test/journey/).
+ */
+import { execFile, spawn } from 'node:child_process';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** The absolute URL prefix of files in the repository (package.json `repository`). */
+export const REPO_URL = 'https://github.com/nemovideo/nemovideo';
+
+/** A consumer project with the packed package installed. */
+export interface Consumer {
+  /** The project folder (package.json, node_modules). */
+  dir: string;
+  /** The folder holding the project and the tarball; removed by `dispose()`. */
+  work: string;
+  /** The packed tarball. */
+  tarball: string;
+  /** Removes everything (unless `keep`). */
+  dispose(): void;
+}
+
+/** The exact version of a dev dependency installed in this repository (so the install is cached). */
+export function installedVersion(name: string): string {
+  const pkg = JSON.parse(
+    readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8'),
+  ) as { version: string };
+  return pkg.version;
+}
+
+/**
+ * Packs the repository and installs the tarball, plus `extra` packages (names; the versions
+ * installed in this repository are used), into a new consumer project. Prefers the local npm
+ * cache: the registry is only asked for what the cache lacks.
+ */
+export async function createConsumer(
+  options: { extra?: readonly string[]; keep?: boolean; label?: string } = {},
+): Promise<Consumer> {
+  const work = mkdtempSync(join(tmpdir(), `nemovideo-${options.label ?? 'consumer'}-`));
+  const dir = join(work, 'project');
+  mkdirSync(dir);
+  const { stdout } = await run(
+    'npm',
+    ['pack', '--json', '--ignore-scripts', '--silent', '--pack-destination', work],
+    { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+  );
+  const packed = JSON.parse(stdout) as { filename: string }[];
+  const tarball = join(work, (packed[0] as { filename: string }).filename);
+  writeFileSync(
+    join(dir, 'package.json'),
+    `${JSON.stringify({ name: 'my-app', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+  );
+  const extra = (options.extra ?? []).map((name) => `${name}@${installedVersion(name)}`);
+  try {
+    await run(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        '--ignore-scripts',
+        tarball,
+        ...extra,
+      ],
+      { cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+    );
+  } catch (error) {
+    if (!options.keep) rmSync(work, { recursive: true, force: true });
+    const { stderr } = error as { stderr?: string };
+    throw new Error(`npm install of the packed package failed:\n${stderr ?? String(error)}`);
+  }
+  return {
+    dir,
+    work,
+    tarball,
+    dispose: () => {
+      if (!options.keep) rmSync(work, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The emulator host script, copied into a consumer project (it imports `nemovideo/testing`). */
+export function installEmulatorHost(consumerDir: string): string {
+  const target = join(consumerDir, 'emulator-host.mjs');
+  copyFileSync(fileURLToPath(new URL('./emulator-host.mjs', import.meta.url)), target);
+  return target;
+}
+
+/**
+ * The environment of a reader's shell: ours without NEMO_* / XDG_* (and without what a test
+ * runner sets: VITEST*, NODE_ENV, NODE_OPTIONS), plus NEMO_API_URL when given, and a fresh HOME.
+ */
+export function readerEnv(apiUrl: string | undefined, home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env))
+    if (!/^(NEMO_|XDG_|VITEST|NODE_OPTIONS$|NODE_ENV$)/.test(key)) env[key] = value;
+  if (apiUrl !== undefined) env.NEMO_API_URL = apiUrl;
+  env.HOME = home;
+  env.USERPROFILE = home;
+  env.NO_COLOR = '1';
+  return env;
+}
+
+/** How a command ended. */
+export interface CommandResult {
+  /** Exit code; `null` when killed. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+/** Runs a command to its end (never rejects on a failure): its code and output. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<CommandResult> {
+  const started = performance.now();
+  return new Promise((resolveRun) => {
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const timer = setTimeout(() => {
+      stderr += `\n(killed after ${options.timeoutMs / 1000} s)`;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    child.once('error', (error) => {
+      stderr += `\n${error.message}`;
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolveRun({ code, stdout, stderr, ms: performance.now() - started });
+    });
+  });
+}
+
+/** Whether a file is an MP4 (an ISO-BMFF `ftyp` box first), and its size. */
+export function mp4Size(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const bytes = readFileSync(file);
+  return bytes.length >= 16 && bytes.subarray(4, 8).toString('latin1') === 'ftyp'
+    ? bytes.length
+    : undefined;
+}

@@ -41,6 +41,7 @@ import {
   type CommandResult,
   type Consumer,
   createConsumer,
+  mp4Size,
   REPO_URL,
   ROOT,
   readerEnv,
@@ -62,7 +63,9 @@ const RUN_TIMEOUT_MS = 120_000;
 
 const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (color ? `\u001b[${code}m${text}\u001b[0m` : text);
-const section = (title: string) => console.log(`\n${paint(1, `› ${title}`)}`);
+const began = performance.now();
+const section = (title: string) =>
+  console.log(`\n${paint(1, `› ${title}`)} (${((performance.now() - began) / 1000).toFixed(1)} s)`);
 
 function loadDocs(): DocFile[] {
   const docs = [{ path: 'README.md', text: readFileSync(join(repoRoot, 'README.md'), 'utf8') }];
@@ -123,7 +126,7 @@ interface Compiled {
   outputs: Map<string, string>;
 }
 
-function compile(dir: string, programs: readonly BlockProgram[]): Compiled {
+function compile(dir: string, programs: readonly BlockProgram[], oldProgram: ts.Program): Compiled {
   const blocksDir = join(dir, 'docs-blocks');
   for (const program of programs) {
     const file = join(blocksDir, program.fileName);
@@ -141,7 +144,11 @@ function compile(dir: string, programs: readonly BlockProgram[]): Compiled {
     },
   });
   if (!parsed) throw new Error('cannot read the consumer tsconfig.json');
-  const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
+  const program = ts.createProgram({
+    rootNames: parsed.fileNames,
+    options: parsed.options,
+    oldProgram, // the exports probe: lib and package types are parsed once
+  });
   const byFile = new Map(programs.map((p) => [resolve(blocksDir, p.fileName), p]));
   const problems: DocProblem[] = [];
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
@@ -175,7 +182,7 @@ function compile(dir: string, programs: readonly BlockProgram[]): Compiled {
  * The public names of the installed package, by entry point (from its package.json `exports`),
  * for the imports a fragment leaves out.
  */
-function packageExports(dir: string): Map<string, PackageExport> {
+function packageExports(dir: string): { exports: Map<string, PackageExport>; program: ts.Program } {
   const pkgDir = join(dir, 'node_modules', 'nemovideo');
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
     exports: Record<string, unknown>;
@@ -186,7 +193,7 @@ function packageExports(dir: string): Map<string, PackageExport> {
   const probe = join(dir, 'exports-probe.ts');
   writeFileSync(probe, modules.map((m, i) => `import * as m${i} from '${m}';\n`).join(''));
   const options = ts.convertCompilerOptionsFromJson(COMPILER_OPTIONS, dir).options;
-  const program = ts.createProgram({ rootNames: [probe], options: { ...options, noEmit: true } });
+  const program = ts.createProgram({ rootNames: [probe], options });
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(probe);
   const exports = new Map<string, PackageExport>();
@@ -203,7 +210,7 @@ function packageExports(dir: string): Map<string, PackageExport> {
       });
     }
   });
-  return exports;
+  return { exports, program };
 }
 
 // ── runs ───────────────────────────────────────────────────────────────────────────────────
@@ -224,11 +231,8 @@ function judgeRun(block: CodeBlock, result: CommandResult, cwd: string): string[
   if (marker.expectFile !== undefined) {
     const file = isAbsolute(marker.expectFile) ? marker.expectFile : join(cwd, marker.expectFile);
     if (!existsSync(file)) problems.push(`it left no ${marker.expectFile}`);
-    else {
-      const bytes = readFileSync(file);
-      if (bytes.length < 16 || bytes.subarray(4, 8).toString('latin1') !== 'ftyp')
-        problems.push(`${marker.expectFile} is not an MP4 (no ftyp box)`);
-    }
+    else if (mp4Size(file) === undefined)
+      problems.push(`${marker.expectFile} is not an MP4 (no ftyp box)`);
   }
   return problems;
 }
@@ -347,7 +351,7 @@ async function main(): Promise<number> {
   try {
     console.log(`  ${consumer.dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
-    const exports = packageExports(consumer.dir);
+    const { exports, program: probe } = packageExports(consumer.dir);
     const canary = { path: CANARY_DOC, text: CANARY_MD };
     const {
       programs,
@@ -361,7 +365,7 @@ async function main(): Promise<number> {
 
     const real = programs.filter((p) => p.block.doc !== CANARY_DOC);
     section(`type check: ${real.length} TypeScript blocks, one strict program`);
-    const compiled = compile(consumer.dir, programs);
+    const compiled = compile(consumer.dir, programs, probe);
     const canaryTypes = compiled.problems.filter((p) => p.doc === CANARY_DOC);
     if (canaryTypes.length !== 1)
       broken.push(`type canary: ${canaryTypes.length} errors reported, expected exactly 1`);

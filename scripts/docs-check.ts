@@ -17,7 +17,7 @@
  * Every run also checks canaries (a block that must not compile, a run that must fail its
  * checks, a broken link): if one passes, the checker itself is broken.
  *
- * Marker syntax: scripts/docs/markdown.ts. Needs a build (`npm run build`).
+ * Marker syntax: scripts/docs/markdown.ts. Builds first when dist/ is missing or stale.
  * Options: --keep (keep the consumer project), --root <dir> (check the docs of another checkout
  * of the repository, e.g. a temp copy), --no-run (types and links only).
  */
@@ -50,6 +50,7 @@ import {
 import { startEmulatorProcess } from './docs/emulator.js';
 import type { CodeBlock, DocProblem } from './docs/markdown.js';
 import type { PackageExport } from './docs/preamble.js';
+import { ensureBuilt } from './lib.js';
 
 const execFileAsync = promisify(execFile);
 const argv = process.argv.slice(2);
@@ -340,8 +341,7 @@ async function main(): Promise<number> {
   if (canaryLinks.length !== 2) broken.push(`link canary: ${canaryLinks.length} of 2 caught`);
   if (staticProblems.length === 0) console.log(`  ${paint(32, '✓')} all links resolve`);
 
-  if (!existsSync(join(ROOT, 'dist', 'index.js')))
-    throw new Error('dist/ is missing: run `npm run build` first');
+  ensureBuilt(); // the docs are checked against what the sources build to now
   section('consumer project: npm pack + npm install (msw, vitest, @types/node)');
   const consumer = await createConsumer({
     extra: ['msw', 'vitest', '@types/node'],

@@ -13,7 +13,7 @@
  * 5. the same with NEMO_API_URL exported.
  *
  * The emulator's log then shows one anonymous-token request in all: the token the quick
- * start got is the one the CLI and the second quick start use. Needs a build.
+ * start got is the one the CLI and the second quick start use. Builds first when dist/ is stale.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -34,6 +34,7 @@ import {
   tokenRequests,
 } from '../../scripts/docs/emulator.js';
 import { type CodeBlock, extractBlocks } from '../../scripts/docs/markdown.js';
+import { ensureBuilt } from '../../scripts/lib.js';
 
 const VIDEO = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';
 const STEP_TIMEOUT_MS = 90_000;
@@ -159,8 +160,7 @@ async function runRecipe(apiUrl: string | undefined): Promise<void> {
 
 describe('a newcomer, in one fresh HOME', () => {
   beforeAll(async () => {
-    if (!existsSync(join(ROOT, 'dist', 'index.js')))
-      throw new Error('dist/ is missing: run `npm run build` first');
+    ensureBuilt(); // npm run build when dist/ is missing or older than the sources
     consumer = await createConsumer({
       extra: ['msw', 'vitest', '@types/node'],
       label: 'journey',

@@ -29,9 +29,12 @@ import ts from 'typescript';
 import {
   type BlockProgram,
   blockPrograms,
+  checkConfiguration,
+  checkErrorNames,
   checkLinks,
   checkReferences,
   type DocFile,
+  envVarsIn,
   mapLine,
   ownOutput,
   type RepoView,
@@ -98,7 +101,7 @@ console.log('The agent says hello to you. The agent says hello to you.');
 await import('node:fs').then((fs) => fs.writeFileSync('video.mp4', 'not an mp4'));
 \`\`\`
 
-A [broken link](./no-such-page.md) and a [broken anchor](#no-such-heading).
+A [broken link](./no-such-page.md) and a [broken anchor](#no-such-heading), and a \`NoSuchThingError\`.
 `;
 
 // ── type check ─────────────────────────────────────────────────────────────────────────────
@@ -183,7 +186,12 @@ function compile(dir: string, programs: readonly BlockProgram[], oldProgram: ts.
  * The public names of the installed package, by entry point (from its package.json `exports`),
  * for the imports a fragment leaves out.
  */
-function packageExports(dir: string): { exports: Map<string, PackageExport>; program: ts.Program } {
+function packageExports(dir: string): {
+  exports: Map<string, PackageExport>;
+  /** The properties of `NemoClientOptions`. */
+  clientOptions: string[];
+  program: ts.Program;
+} {
   const pkgDir = join(dir, 'node_modules', 'nemovideo');
   const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as {
     exports: Record<string, unknown>;
@@ -198,6 +206,7 @@ function packageExports(dir: string): { exports: Map<string, PackageExport>; pro
   const checker = program.getTypeChecker();
   const source = program.getSourceFile(probe);
   const exports = new Map<string, PackageExport>();
+  let clientOptions: string[] = [];
   source?.statements.forEach((statement, index) => {
     if (!ts.isImportDeclaration(statement)) return;
     const symbol = checker.getSymbolAtLocation(statement.moduleSpecifier);
@@ -205,13 +214,29 @@ function packageExports(dir: string): { exports: Map<string, PackageExport>; pro
     for (const item of checker.getExportsOfModule(symbol)) {
       if (exports.has(item.name)) continue; // the root entry wins
       const target = item.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(item) : item;
+      if (item.name === 'NemoClientOptions')
+        clientOptions = checker
+          .getPropertiesOfType(checker.getDeclaredTypeOfSymbol(target))
+          .map((p) => p.name);
       exports.set(item.name, {
         module: modules[index] as string,
         type: (target.flags & ts.SymbolFlags.Value) === 0,
       });
     }
   });
-  return { exports, program };
+  if (clientOptions.length === 0) throw new Error('the package exports no NemoClientOptions');
+  return { exports, clientOptions, program };
+}
+
+/** Source files of the SDK and the CLI (not the emulator): where environment variables are read. */
+function sourceText(dir: string): string {
+  let text = '';
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) text += entry.name === 'testing' ? '' : sourceText(path);
+    else if (entry.name.endsWith('.ts')) text += readFileSync(path, 'utf8');
+  }
+  return text;
 }
 
 // ── runs ───────────────────────────────────────────────────────────────────────────────────
@@ -345,14 +370,31 @@ async function main(): Promise<number> {
   section('consumer project: npm pack + npm install (msw, vitest, @types/node)');
   const consumer = await createConsumer({
     extra: ['msw', 'vitest', '@types/node'],
+    manifest: { type: 'module' }, // blocks use top-level await: ES modules
     keep: flag('--keep'),
     label: 'docs',
   });
   try {
     console.log(`  ${consumer.dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
-    const { exports, program: probe } = packageExports(consumer.dir);
+    const { exports, clientOptions, program: probe } = packageExports(consumer.dir);
     const canary = { path: CANARY_DOC, text: CANARY_MD };
+    section('names: error classes in the docs, client options and environment variables');
+    const names = [
+      ...docs.flatMap((doc) => checkErrorNames(doc, new Set(exports.keys()))),
+      ...checkConfiguration(
+        docs[0] as DocFile,
+        clientOptions,
+        envVarsIn(sourceText(join(repoRoot, 'src'))),
+      ),
+    ];
+    report(names);
+    problems.push(...names);
+    const canaryNames = checkErrorNames(canary, new Set(exports.keys())).length;
+    if (canaryNames !== 1) broken.push(`error-name canary: ${canaryNames} of 1 caught`);
+    if (names.length === 0)
+      console.log(`  ${paint(32, '✓')} ${clientOptions.length} options, every name exported`);
+
     const {
       programs,
       skipped,
@@ -379,8 +421,8 @@ async function main(): Promise<number> {
       section(`runs: ${runs.length} blocks against the emulator`);
       // The canary compiles with an error, so emit it regardless: its run must still be judged.
       const ran = await runBlocks(consumer, programs, compiled.outputs);
-      if (ran.canaryCaught !== 3)
-        broken.push(`run canary: ${ran.canaryCaught} of 3 problems caught`);
+      if (ran.canaryCaught !== 4)
+        broken.push(`run canary: ${ran.canaryCaught} of 4 problems caught`);
       report(ran.problems);
       problems.push(...ran.problems);
     }

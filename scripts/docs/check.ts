@@ -256,3 +256,81 @@ export function repeatedSentences(output: string): { sentences: number; repeated
   }
   return { sentences: sentences.length, repeated: [...repeated] };
 }
+
+/** Lines of a markdown text outside fenced code blocks, with their 1-based numbers. */
+function proseLines(text: string): { line: number; text: string }[] {
+  const lines: { line: number; text: string }[] = [];
+  let fence: string | undefined;
+  text.split(/\r?\n/).forEach((raw, index) => {
+    const open = /^ {0,3}(`{3,}|~{3,})/.exec(raw)?.[1];
+    if (fence) {
+      if (open && open[0] === fence[0] && open.length >= fence.length) fence = undefined;
+      return;
+    }
+    if (open) {
+      fence = open;
+      return;
+    }
+    lines.push({ line: index + 1, text: raw });
+  });
+  return lines;
+}
+
+/**
+ * Error classes named in the prose of a doc (`` `TimeoutError` ``) must be exports of the
+ * package (or JavaScript's own), so a rename cannot leave the docs naming a class that is gone.
+ */
+export function checkErrorNames(doc: DocFile, exported: ReadonlySet<string>): DocProblem[] {
+  const problems: DocProblem[] = [];
+  for (const { line, text } of proseLines(doc.text)) {
+    for (const m of text.matchAll(/`([A-Z][A-Za-z]*Error)`/g)) {
+      const name = m[1] as string;
+      if (exported.has(name) || name in globalThis) continue;
+      problems.push({ doc: doc.path, line, message: `\`${name}\` is not exported by the package` });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The README's configuration section (`## Configuration`, up to the next `## `) documents
+ * every client option and every environment variable the package reads, and no option that
+ * does not exist: its tables' first cells are `` `option` `` or `` `NEMO_…` ``.
+ */
+export function checkConfiguration(
+  readme: DocFile,
+  options: readonly string[],
+  envVars: readonly string[],
+): DocProblem[] {
+  const lines = readme.text.split(/\r?\n/);
+  const start = lines.findIndex((l) => /^## Configuration\s*$/.test(l));
+  const at = { doc: readme.path, line: start + 1 };
+  if (start < 0) return [{ ...at, line: 0, message: 'no "## Configuration" section' }];
+  const next = lines.findIndex((l, i) => i > start && /^## /.test(l));
+  const section = lines.slice(start, next < 0 ? undefined : next);
+  const documented = new Map<string, number>();
+  section.forEach((l, i) => {
+    const cell = /^\|\s*`([A-Za-z_][\w]*)`\s*\|/.exec(l)?.[1];
+    if (cell) documented.set(cell, start + i + 1);
+  });
+  const problems: DocProblem[] = [];
+  for (const option of options)
+    if (!documented.has(option))
+      problems.push({ ...at, message: `the client option \`${option}\` is not in its table` });
+  for (const name of envVars)
+    if (!documented.has(name))
+      problems.push({ ...at, message: `the environment variable ${name} is not in its table` });
+  for (const [name, line] of documented) {
+    const known = /^[A-Z][A-Z0-9_]+$/.test(name) ? true : options.includes(name);
+    if (!known)
+      problems.push({ doc: readme.path, line, message: `\`${name}\` is not a client option` });
+  }
+  return problems;
+}
+
+/** The `NEMO_*` environment variables named as string literals in source text. */
+export function envVarsIn(source: string): string[] {
+  return [
+    ...new Set([...source.matchAll(/['"`](NEMO_[A-Z0-9_]+)['"`]/g)].map((m) => m[1] as string)),
+  ];
+}

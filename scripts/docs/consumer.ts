@@ -52,7 +52,13 @@ export function installedVersion(name: string): string {
  * cache: the registry is only asked for what the cache lacks.
  */
 export async function createConsumer(
-  options: { extra?: readonly string[]; keep?: boolean; label?: string } = {},
+  options: {
+    extra?: readonly string[];
+    keep?: boolean;
+    label?: string;
+    /** Fields of the project's package.json beside name/version/private (e.g. `type`). */
+    manifest?: Record<string, unknown>;
+  } = {},
 ): Promise<Consumer> {
   const work = mkdtempSync(join(tmpdir(), `nemovideo-${options.label ?? 'consumer'}-`));
   const dir = join(work, 'project');
@@ -66,7 +72,7 @@ export async function createConsumer(
   const tarball = join(work, (packed[0] as { filename: string }).filename);
   writeFileSync(
     join(dir, 'package.json'),
-    `${JSON.stringify({ name: 'my-app', version: '1.0.0', private: true, type: 'module' }, null, 2)}\n`,
+    `${JSON.stringify({ name: 'my-app', version: '1.0.0', private: true, ...options.manifest }, null, 2)}\n`,
   );
   const extra = (options.extra ?? []).map((name) => `${name}@${installedVersion(name)}`);
   try {

@@ -2,8 +2,11 @@ import { describe, expect, it } from 'vitest';
 import {
   BLOCK_SEPARATOR,
   blockPrograms,
+  checkConfiguration,
+  checkErrorNames,
   checkLinks,
   checkReferences,
+  envVarsIn,
   mapLine,
   ownOutput,
   type RepoView,
@@ -319,5 +322,62 @@ describe('run output checks', () => {
       'Open the audio panel.',
     ]);
     expect(repeatedSentences('\n[add_text]\n')).toEqual({ sentences: 0, repeated: [] });
+  });
+});
+
+describe('names the docs promise', () => {
+  it('wants every error class named in prose to be exported (code blocks are compiled instead)', () => {
+    const doc = {
+      path: 'docs/x.md',
+      text: [
+        '| `TimeoutError` | `NemoTimeoutError` | `TypeError` |',
+        `${fence}ts`,
+        'const e: NemoGoneError = x; // `NemoGoneError`',
+        fence,
+        'A `RangeError`, an `OldError`.',
+      ].join('\n'),
+    };
+    expect(
+      checkErrorNames(doc, new Set(['TimeoutError'])).map((p) => `${p.line}: ${p.message}`),
+    ).toEqual([
+      '1: `NemoTimeoutError` is not exported by the package',
+      '5: `OldError` is not exported by the package',
+    ]);
+  });
+
+  it('wants the README configuration tables to list every option and variable, and no other', () => {
+    const readme = {
+      path: 'README.md',
+      text: [
+        '# x', // 1
+        '## Configuration', // 2
+        '| option | default |', // 3
+        '| --- | --- |', // 4
+        '| `token` | `NEMO_TOKEN` |', // 5
+        '| `tokn` | typo |', // 6
+        '| `NEMO_TOKEN` | the token |', // 7
+        '| `NEMO_OLD` | gone, but only the code can say so |', // 8
+        '## Errors', // 9
+        '| `baseUrl` | not in the section |', // 10
+      ].join('\n'),
+    };
+    expect(
+      checkConfiguration(readme, ['token', 'baseUrl'], ['NEMO_TOKEN', 'NEMO_LOG']).map(
+        (p) => `${p.line}: ${p.message}`,
+      ),
+    ).toEqual([
+      '2: the client option `baseUrl` is not in its table',
+      '2: the environment variable NEMO_LOG is not in its table',
+      '6: `tokn` is not a client option',
+    ]);
+    expect(checkConfiguration({ path: 'README.md', text: '# x' }, [], [])).toMatchObject([
+      { message: 'no "## Configuration" section' },
+    ]);
+  });
+
+  it('finds the environment variables the sources read', () => {
+    expect(
+      envVarsIn('readEnv(\'NEMO_TOKEN\'); env["NEMO_API_URL"]; `NEMO_LOG`; const NEMO_BRAND = 1;'),
+    ).toEqual(['NEMO_TOKEN', 'NEMO_API_URL', 'NEMO_LOG']);
   });
 });

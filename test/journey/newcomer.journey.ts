@@ -5,7 +5,8 @@
  * loopback (from that install); every step runs in one fresh HOME, with nothing of ours in
  * the environment but NEMO_API_URL (as the emulator's banner suggests):
  *
- * 1. the README quick start, exactly as written (the block marked `id=quickstart`);
+ * 1. the README quick start, exactly as written (the block marked `id=quickstart`), saved as
+ *    `quickstart.mts` and run with `npx tsx quickstart.mts`, as the README says;
  * 2. `npx nemovideo download <link> -o out.mp4`;
  * 3. the quick start again;
  * 4. the docs/testing.md recipe (its blocks marked `file=…`), copied verbatim into the project,
@@ -17,7 +18,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Consumer,
@@ -52,18 +52,12 @@ function blocksOf(doc: string, text: string): CodeBlock[] {
   return blocks;
 }
 
-/** The README quick start, as a newcomer pastes it into `quickstart.ts`, compiled to JS. */
-function quickstartScript(): string {
+/** The README quick start, verbatim: the newcomer saves it as `quickstart.mts`, as the README says. */
+function quickstartSource(): string {
   const block = blocksOf('README.md', readme).find((b) => b.marker.id === 'quickstart');
   if (!block) throw new Error('README.md has no block marked <!-- docs: id=quickstart -->');
-  return ts.transpileModule(block.code, {
-    compilerOptions: {
-      module: ts.ModuleKind.ESNext,
-      target: ts.ScriptTarget.ES2022,
-      verbatimModuleSyntax: true,
-    },
-    fileName: 'quickstart.ts',
-  }).outputText;
+  expect(readme).toContain('npx tsx quickstart.mts');
+  return block.code;
 }
 
 const shell = (apiUrl: string | undefined) => readerEnv(apiUrl, home);
@@ -82,7 +76,7 @@ async function log(from = 0): Promise<{ tokens: number; since: LoggedRequest[]; 
 /** Runs the quick start in the project and checks what it says and leaves. */
 async function runQuickstart(): Promise<void> {
   const before = (await log()).all;
-  const result = await runCommand(process.execPath, ['quickstart.mjs'], {
+  const result = await runCommand('npx', ['tsx', 'quickstart.mts'], {
     cwd: consumer.dir,
     env: shell(emulator.url),
     timeoutMs: STEP_TIMEOUT_MS,
@@ -162,7 +156,8 @@ describe('a newcomer, in one fresh HOME', () => {
   beforeAll(async () => {
     ensureBuilt(); // npm run build when dist/ is missing or older than the sources
     consumer = await createConsumer({
-      extra: ['msw', 'vitest', '@types/node'],
+      // What the README and docs/testing.md have a newcomer install, in an `npm init -y` project.
+      extra: ['msw', 'vitest', 'tsx'],
       label: 'journey',
       keep: process.env.NEMO_JOURNEY_KEEP === '1',
     });
@@ -171,7 +166,7 @@ describe('a newcomer, in one fresh HOME', () => {
     // 1000 credits: each run below edits a session (about 50 credits, as on the service), and a
     // new anonymous user has 100 (enough for two of the three runs).
     emulator = await startEmulatorProcess(consumer.dir, { initialCredits: 1_000 });
-    writeFileSync(join(consumer.dir, 'quickstart.mjs'), quickstartScript());
+    writeFileSync(join(consumer.dir, 'quickstart.mts'), quickstartSource());
   }, 180_000);
 
   afterAll(async () => {

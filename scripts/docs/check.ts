@@ -104,7 +104,7 @@ export function checkLinks(doc: DocFile, repo: RepoView): DocProblem[] {
   return problems;
 }
 
-/** Mentions of files a user does not have, and backticked repository paths that do not exist. */
+/** Mentions of files a user does not have, and backticked repository files that do not exist. */
 export function checkReferences(doc: DocFile, repo: RepoView): DocProblem[] {
   const problems: DocProblem[] = [];
   doc.text.split(/\r?\n/).forEach((text, index) => {
@@ -113,7 +113,9 @@ export function checkReferences(doc: DocFile, repo: RepoView): DocProblem[] {
       if (pattern.test(text)) problems.push({ doc: doc.path, line, message });
     for (const m of text.matchAll(/`([^`\s]+)`/g)) {
       const path = (m[1] as string).replace(/[#:].*$/, '').replace(/\/$/, '');
-      if (!REPO_DIRS.test(`${path}/`) || GENERATED.test(path) || /[*<>{}]/.test(path)) continue;
+      // Files only: a folder may be named before it exists (a rule for src/redis, say).
+      if (!REPO_DIRS.test(path) || !/\.\w+$/.test(path) || GENERATED.test(path)) continue;
+      if (/[*<>{}]/.test(path)) continue;
       if (!repo.exists(path))
         problems.push({ doc: doc.path, line, message: `\`${path}\` is not in the repository` });
     }

@@ -185,7 +185,7 @@ describe('links and anchors', () => {
       path: 'docs/a.md',
       text: [
         'The rule (contract §2.5) and `/work/shared/protocol.md`.',
-        '`src/core/backend.ts` `src/core/gone.ts:12` `docs/api/index.html` `bench/*.ts` `~/.config`',
+        '`src/core/backend.ts` `src/core/gone.ts:12` `docs/api/index.html` `bench/*.ts` `~/.config` `src/redis`',
       ].join('\n'),
     };
     expect(checkReferences(doc, repo).map((p) => `${p.line}: ${p.message}`)).toEqual([

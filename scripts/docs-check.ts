@@ -28,6 +28,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import {
   type BlockProgram,
+  blockOutputs,
   blockPrograms,
   checkConfiguration,
   checkErrorNames,
@@ -36,12 +37,11 @@ import {
   type DocFile,
   envVarsIn,
   mapLine,
-  ownOutput,
   type RepoView,
   repeatedSentences,
 } from './docs/check.js';
 import {
-  type CommandResult,
+  CONSUMER_PACKAGES,
   type Consumer,
   createConsumer,
   mp4Size,
@@ -241,16 +241,14 @@ function sourceText(dir: string): string {
 
 // ── runs ───────────────────────────────────────────────────────────────────────────────────
 
-/** The problems of one run, judged by its block's `expect-*` markers. */
-function judgeRun(block: CodeBlock, result: CommandResult, cwd: string): string[] {
+/** What a block's `expect-*` markers find wrong with its output and its working folder. */
+function judgeOutput(block: CodeBlock, output: string, cwd: string): string[] {
   const problems: string[] = [];
   const { marker } = block;
-  if (result.code !== 0) problems.push(`exit code ${result.code}`);
-  const own = ownOutput(result.stdout);
-  if (marker.expectStdout !== undefined && !new RegExp(marker.expectStdout, 'm').test(own))
+  if (marker.expectStdout !== undefined && !new RegExp(marker.expectStdout, 'm').test(output))
     problems.push(`its output does not match /${marker.expectStdout}/`);
   if (marker.expectOnce) {
-    const { sentences, repeated } = repeatedSentences(own);
+    const { sentences, repeated } = repeatedSentences(output);
     if (sentences === 0) problems.push('it printed no reply text (expect-once)');
     for (const sentence of repeated) problems.push(`it printed "${sentence}" more than once`);
   }
@@ -263,6 +261,10 @@ function judgeRun(block: CodeBlock, result: CommandResult, cwd: string): string[
   return problems;
 }
 
+/**
+ * Runs the runnable blocks. A block that another runnable block continues (`after=`) is run as
+ * the first part of that program and judged on its part of the output, not run twice.
+ */
 async function runBlocks(
   consumer: Consumer,
   programs: readonly BlockProgram[],
@@ -270,50 +272,61 @@ async function runBlocks(
 ): Promise<{ problems: DocProblem[]; canaryCaught: number }> {
   const problems: DocProblem[] = [];
   let canaryCaught = 0;
+  const runs = programs.filter((p) => p.block.marker.run);
+  const continued = new Set(runs.flatMap((p) => p.segments.slice(0, -1).map((s) => s.block)));
   const emulator = await startEmulatorProcess(consumer.dir);
   try {
     console.log(`  emulator (separate process) on ${emulator.url}`);
-    const runs = programs.filter((p) => p.block.marker.run);
     await Promise.all(
-      runs.map(async (program, index) => {
-        const output = outputs.get(program.fileName);
-        const at = { doc: program.block.doc, line: program.block.line };
-        if (!output) {
-          problems.push({ ...at, message: 'not run: it did not compile' });
-          return;
-        }
-        const home = join(consumer.work, `run-${index}`);
-        const cwd = join(home, 'app');
-        mkdirSync(cwd, { recursive: true });
-        const env = readerEnv(emulator.url, home);
-        const result = await runCommand(process.execPath, [output], {
-          cwd,
-          env,
-          timeoutMs: RUN_TIMEOUT_MS,
-        });
-        const found = judgeRun(program.block, result, cwd);
-        const label = `${program.block.doc}:${program.block.line}`;
-        if (program.block.doc === CANARY_DOC) {
-          canaryCaught = found.length;
-          return;
-        }
-        const seconds = (result.ms / 1000).toFixed(1);
-        if (found.length === 0) console.log(`  ${paint(32, '✓')} ran ${label} (${seconds} s)`);
-        else {
-          console.log(`  ${paint(31, '✗')} ran ${label} (${seconds} s)`);
-          const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-15);
-          problems.push({
-            ...at,
-            message: `run: ${found.join('; ')}\n      output:\n      ${tail.join('\n      ')}`,
+      runs
+        .filter((p) => !continued.has(p.block))
+        .map(async (program, index) => {
+          const output = outputs.get(program.fileName);
+          if (!output) {
+            problems.push({ ...location(program.block), message: 'not run: it did not compile' });
+            return;
+          }
+          const home = join(consumer.work, `run-${index}`);
+          const cwd = join(home, 'app');
+          mkdirSync(cwd, { recursive: true });
+          const result = await runCommand(process.execPath, [output], {
+            cwd,
+            env: readerEnv(emulator.url, home),
+            timeoutMs: RUN_TIMEOUT_MS,
           });
-        }
-      }),
+          const parts = blockOutputs(result.stdout);
+          const tail = `${result.stdout}${result.stderr}`.trim().split('\n').slice(-15);
+          const seconds = (result.ms / 1000).toFixed(1);
+          program.segments.forEach(({ block }, i) => {
+            if (!block.marker.run) return;
+            const found =
+              i < parts.length ? judgeOutput(block, parts[i] as string, cwd) : ['not reached'];
+            if (i === parts.length - 1 && result.code !== 0)
+              found.unshift(`exit code ${result.code}`);
+            if (block.doc === CANARY_DOC) {
+              canaryCaught = found.length;
+              return;
+            }
+            const label = `${block.doc}:${block.line}`;
+            if (found.length === 0) {
+              console.log(`  ${paint(32, '✓')} ran ${label} (${seconds} s)`);
+              return;
+            }
+            console.log(`  ${paint(31, '✗')} ran ${label} (${seconds} s)`);
+            problems.push({
+              ...location(block),
+              message: `run: ${found.join('; ')}\n      output:\n      ${tail.join('\n      ')}`,
+            });
+          });
+        }),
     );
   } finally {
     await emulator.stop();
   }
   return { problems, canaryCaught };
 }
+
+const location = (block: CodeBlock) => ({ doc: block.doc, line: block.line });
 
 // ── CLI help ─────────────────────────────────────────────────────────────────────────────
 
@@ -367,15 +380,16 @@ async function main(): Promise<number> {
   if (staticProblems.length === 0) console.log(`  ${paint(32, '✓')} all links resolve`);
 
   ensureBuilt(); // the docs are checked against what the sources build to now
-  section('consumer project: npm pack + npm install (msw, vitest, @types/node)');
+  section(`consumer project: npm pack + npm install (${CONSUMER_PACKAGES.join(', ')})`);
   const consumer = await createConsumer({
-    extra: ['msw', 'vitest', '@types/node'],
     manifest: { type: 'module' }, // blocks use top-level await: ES modules
     keep: flag('--keep'),
     label: 'docs',
   });
   try {
-    console.log(`  ${consumer.dir} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    console.log(
+      `  ${consumer.dir}${consumer.reused ? ' (node_modules reused from the same tarball)' : ''}`,
+    );
 
     const { exports, clientOptions, program: probe } = packageExports(consumer.dir);
     const canary = { path: CANARY_DOC, text: CANARY_MD };

@@ -235,10 +235,12 @@ export function mapLine(
   return { doc: program.block.doc, line: program.block.line }; // the preamble or a separator
 }
 
-/** The part of a run's output that belongs to its last block (after the last separator). */
-export function ownOutput(stdout: string): string {
-  const at = stdout.lastIndexOf(`${BLOCK_SEPARATOR}\n`);
-  return at < 0 ? stdout : stdout.slice(at + BLOCK_SEPARATOR.length + 1);
+/**
+ * The output of each block of a run, in chain order: split at the separators. A run that
+ * stopped early has fewer parts than blocks.
+ */
+export function blockOutputs(stdout: string): string[] {
+  return stdout.split(`${BLOCK_SEPARATOR}\n`);
 }
 
 /**

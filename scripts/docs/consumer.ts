@@ -4,12 +4,15 @@
  * docs import. Used by `npm run docs:check` and the newcomer journey (test/journey/).
  */
 import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -34,6 +37,8 @@ export interface Consumer {
   work: string;
   /** The packed tarball. */
   tarball: string;
+  /** Whether node_modules was copied from an earlier install of the same tarball. */
+  reused: boolean;
   /** Removes everything (unless `keep`). */
   dispose(): void;
 }
@@ -46,14 +51,21 @@ export function installedVersion(name: string): string {
   return pkg.version;
 }
 
+/** The packages every consumer project gets beside the tarball (one install serves all users). */
+export const CONSUMER_PACKAGES = ['msw', 'vitest', 'tsx', '@types/node'] as const;
+
+/** Where installs are kept for reuse: one per tarball content (older ones are removed). */
+const CACHE = join(ROOT, 'node_modules', '.cache', 'nemovideo-consumer');
+
 /**
- * Packs the repository and installs the tarball, plus `extra` packages (names; the versions
- * installed in this repository are used), into a new consumer project. Prefers the local npm
- * cache: the registry is only asked for what the cache lacks.
+ * Packs the repository and installs the tarball, plus {@link CONSUMER_PACKAGES} (the versions
+ * installed in this repository), into a new consumer project. Prefers the local npm cache: the
+ * registry is only asked for what it lacks. The installed node_modules is kept, keyed by the
+ * tarball's content, so the next project with the same tarball gets a copy instead of an
+ * install (`NEMO_CONSUMER_CACHE=0` turns that off).
  */
 export async function createConsumer(
   options: {
-    extra?: readonly string[];
     keep?: boolean;
     label?: string;
     /** Fields of the project's package.json beside name/version/private (e.g. `type`). */
@@ -70,35 +82,60 @@ export async function createConsumer(
   );
   const packed = JSON.parse(stdout) as { filename: string }[];
   const tarball = join(work, (packed[0] as { filename: string }).filename);
+  const extra = CONSUMER_PACKAGES.map((name) => `${name}@${installedVersion(name)}`);
+  const key = createHash('sha256')
+    .update(readFileSync(tarball))
+    .update(JSON.stringify(extra))
+    .digest('hex')
+    .slice(0, 16);
+  const cached = join(CACHE, key);
+  const useCache = process.env.NEMO_CONSUMER_CACHE !== '0';
+  let reused = false;
+  if (useCache && existsSync(join(cached, 'node_modules'))) {
+    cpSync(cached, dir, { recursive: true, verbatimSymlinks: true });
+    reused = true;
+  } else {
+    writeFileSync(join(dir, 'package.json'), '{ "name": "my-app", "version": "1.0.0" }\n');
+    try {
+      await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          '--loglevel=error',
+          '--ignore-scripts',
+          tarball,
+          ...extra,
+        ],
+        { cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+      );
+    } catch (error) {
+      if (!options.keep) rmSync(work, { recursive: true, force: true });
+      const { stderr } = error as { stderr?: string };
+      throw new Error(`npm install of the packed package failed:\n${stderr ?? String(error)}`);
+    }
+    if (useCache) {
+      rmSync(CACHE, { recursive: true, force: true });
+      const staging = `${cached}.${process.pid}`;
+      mkdirSync(staging, { recursive: true });
+      for (const entry of ['node_modules', 'package.json', 'package-lock.json'])
+        cpSync(join(dir, entry), join(staging, entry), { recursive: true, verbatimSymlinks: true });
+      renameSync(staging, cached);
+    }
+  }
+  // The project's manifest as npm wrote it, plus the caller's fields.
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as object;
   writeFileSync(
     join(dir, 'package.json'),
-    `${JSON.stringify({ name: 'my-app', version: '1.0.0', private: true, ...options.manifest }, null, 2)}\n`,
+    `${JSON.stringify({ name: 'my-app', version: '1.0.0', private: true, ...manifest, ...options.manifest }, null, 2)}\n`,
   );
-  const extra = (options.extra ?? []).map((name) => `${name}@${installedVersion(name)}`);
-  try {
-    await run(
-      'npm',
-      [
-        'install',
-        '--no-audit',
-        '--no-fund',
-        '--prefer-offline',
-        '--loglevel=error',
-        '--ignore-scripts',
-        tarball,
-        ...extra,
-      ],
-      { cwd: dir, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
-    );
-  } catch (error) {
-    if (!options.keep) rmSync(work, { recursive: true, force: true });
-    const { stderr } = error as { stderr?: string };
-    throw new Error(`npm install of the packed package failed:\n${stderr ?? String(error)}`);
-  }
   return {
     dir,
     work,
     tarball,
+    reused,
     dispose: () => {
       if (!options.keep) rmSync(work, { recursive: true, force: true });
     },

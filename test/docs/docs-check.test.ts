@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   BLOCK_SEPARATOR,
+  blockOutputs,
   blockPrograms,
   checkConfiguration,
   checkErrorNames,
@@ -8,7 +9,6 @@ import {
   checkReferences,
   envVarsIn,
   mapLine,
-  ownOutput,
   type RepoView,
   repeatedSentences,
 } from '../../scripts/docs/check.js';
@@ -309,9 +309,12 @@ describe('block programs', () => {
 });
 
 describe('run output checks', () => {
-  it("judges only the last block's output", () => {
-    expect(ownOutput(`quick start\n${BLOCK_SEPARATOR}\nstream\n`)).toBe('stream\n');
-    expect(ownOutput('alone\n')).toBe('alone\n');
+  it("splits a run's output into its blocks' parts", () => {
+    expect(blockOutputs(`quick start\n${BLOCK_SEPARATOR}\nstream\n`)).toEqual([
+      'quick start\n',
+      'stream\n',
+    ]);
+    expect(blockOutputs('stopped in the first block\n')).toEqual(['stopped in the first block\n']);
   });
 
   it('catches a reply printed twice (deltas, then the final full text)', () => {

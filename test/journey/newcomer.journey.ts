@@ -156,8 +156,8 @@ describe('a newcomer, in one fresh HOME', () => {
   beforeAll(async () => {
     ensureBuilt(); // npm run build when dist/ is missing or older than the sources
     consumer = await createConsumer({
-      // What the README and docs/testing.md have a newcomer install, in an `npm init -y` project.
-      extra: ['msw', 'vitest', 'tsx'],
+      // The package, and what the README and docs/testing.md have a newcomer install (tsx,
+      // vitest, msw), in a project like `npm init -y` makes (no "type": CommonJS by default).
       label: 'journey',
       keep: process.env.NEMO_JOURNEY_KEEP === '1',
     });

@@ -355,6 +355,74 @@ async function checkCliHelp(consumer: Consumer): Promise<DocProblem[]> {
   return problems;
 }
 
+// ── the TypeScript floor the README states ───────────────────────────────────────────────────
+
+/**
+ * The README says "TypeScript X.Y or later": install that TypeScript beside the consumer and
+ * compile a file importing every entry point of the package with `skipLibCheck: false`, so the
+ * package's types (and the zod types they use) are checked with the oldest version promised.
+ */
+async function checkTypeScriptFloor(consumer: Consumer, readme: DocFile): Promise<DocProblem[]> {
+  const stated = /TypeScript (\d+\.\d+) or later/.exec(readme.text)?.[1];
+  const at = { doc: readme.path, line: 0 };
+  if (!stated) return [{ ...at, message: 'states no "TypeScript X.Y or later"' }];
+  const tsDir = join(consumer.work, 'typescript-floor');
+  mkdirSync(tsDir);
+  writeFileSync(join(tsDir, 'package.json'), '{ "name": "typescript-floor", "private": true }\n');
+  const install = await runCommand(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      `typescript@~${stated}.0`,
+    ],
+    { cwd: tsDir, env: process.env, timeoutMs: 300_000 },
+  );
+  if (install.code !== 0)
+    return [{ ...at, message: `cannot install TypeScript ${stated}: ${install.stderr.trim()}` }];
+  const pkg = JSON.parse(
+    readFileSync(join(consumer.dir, 'node_modules', 'nemovideo', 'package.json'), 'utf8'),
+  ) as { exports: Record<string, unknown> };
+  const entries = Object.keys(pkg.exports)
+    .filter((key) => !key.endsWith('.json'))
+    .map((key) => (key === '.' ? 'nemovideo' : `nemovideo/${key.slice(2)}`));
+  writeFileSync(
+    join(consumer.dir, 'typescript-floor.ts'),
+    `${entries.map((e, i) => `import * as e${i} from '${e}';`).join('\n')}\nconsole.log(${entries.map((_, i) => `e${i}`).join(', ')});\n`,
+  );
+  const config = {
+    compilerOptions: { ...COMPILER_OPTIONS, skipLibCheck: false, noEmit: true, rootDir: '.' },
+    files: ['typescript-floor.ts'],
+  };
+  writeFileSync(join(consumer.dir, 'tsconfig.floor.json'), JSON.stringify(config, null, 2));
+  const tsc = join(tsDir, 'node_modules', 'typescript', 'bin', 'tsc');
+  const versionRun = await runCommand(process.execPath, [tsc, '--version'], {
+    cwd: consumer.dir,
+    env: process.env,
+    timeoutMs: 60_000,
+  });
+  const version = versionRun.stdout.trim().replace(/^Version /, 'TypeScript ');
+  const result = await runCommand(process.execPath, [tsc, '-p', 'tsconfig.floor.json'], {
+    cwd: consumer.dir,
+    env: process.env,
+    timeoutMs: 300_000,
+  });
+  if (result.code === 0) {
+    console.log(`  ${paint(32, '✓')} ${version}: every entry point's types compile`);
+    return [];
+  }
+  const errors = result.stdout.trim().split('\n').slice(0, 10).join('\n      ');
+  return [
+    {
+      ...at,
+      message: `says TypeScript ${stated} or later, but ${version} rejects the package's types:\n      ${errors}`,
+    },
+  ];
+}
+
 // ── main ───────────────────────────────────────────────────────────────────────────────────
 
 function report(problems: readonly DocProblem[]): void {
@@ -430,6 +498,11 @@ async function main(): Promise<number> {
     problems.push(...typeProblems);
     if (typeProblems.length === 0) console.log(`  ${paint(32, '✓')} every block compiles`);
 
+    // Started now, awaited after the runs: it mostly waits for npm and tsc, the runs for renders.
+    const floor = checkTypeScriptFloor(consumer, docs[0] as DocFile).catch((error: unknown) => [
+      { doc: 'README.md', line: 0, message: `TypeScript floor: ${String(error)}` },
+    ]);
+
     if (!flag('--no-run')) {
       const runs = programs.filter((p) => p.block.marker.run && p.block.doc !== CANARY_DOC);
       section(`runs: ${runs.length} blocks against the emulator`);
@@ -440,6 +513,11 @@ async function main(): Promise<number> {
       report(ran.problems);
       problems.push(...ran.problems);
     }
+
+    section('TypeScript floor (README: requirements)');
+    const floorProblems = await floor;
+    report(floorProblems);
+    problems.push(...floorProblems);
 
     section('nemovideo --help');
     const help = await checkCliHelp(consumer);

@@ -362,10 +362,13 @@ async function checkCliHelp(consumer: Consumer): Promise<DocProblem[]> {
  * compile a file importing every entry point of the package with `skipLibCheck: false`, so the
  * package's types (and the zod types they use) are checked with the oldest version promised.
  */
-async function checkTypeScriptFloor(consumer: Consumer, readme: DocFile): Promise<DocProblem[]> {
+async function checkTypeScriptFloor(
+  consumer: Consumer,
+  readme: DocFile,
+): Promise<{ passed?: string; problems: DocProblem[] }> {
   const stated = /TypeScript (\d+\.\d+) or later/.exec(readme.text)?.[1];
   const at = { doc: readme.path, line: 0 };
-  if (!stated) return [{ ...at, message: 'states no "TypeScript X.Y or later"' }];
+  if (!stated) return { problems: [{ ...at, message: 'states no "TypeScript X.Y or later"' }] };
   const tsDir = join(consumer.work, 'typescript-floor');
   mkdirSync(tsDir);
   writeFileSync(join(tsDir, 'package.json'), '{ "name": "typescript-floor", "private": true }\n');
@@ -381,8 +384,10 @@ async function checkTypeScriptFloor(consumer: Consumer, readme: DocFile): Promis
     ],
     { cwd: tsDir, env: process.env, timeoutMs: 300_000 },
   );
-  if (install.code !== 0)
-    return [{ ...at, message: `cannot install TypeScript ${stated}: ${install.stderr.trim()}` }];
+  if (install.code !== 0) {
+    const message = `cannot install TypeScript ${stated}: ${install.stderr.trim()}`;
+    return { problems: [{ ...at, message }] };
+  }
   const pkg = JSON.parse(
     readFileSync(join(consumer.dir, 'node_modules', 'nemovideo', 'package.json'), 'utf8'),
   ) as { exports: Record<string, unknown> };
@@ -410,17 +415,17 @@ async function checkTypeScriptFloor(consumer: Consumer, readme: DocFile): Promis
     env: process.env,
     timeoutMs: 300_000,
   });
-  if (result.code === 0) {
-    console.log(`  ${paint(32, '✓')} ${version}: every entry point's types compile`);
-    return [];
-  }
+  if (result.code === 0)
+    return { passed: `${version}: every entry point's types compile`, problems: [] };
   const errors = result.stdout.trim().split('\n').slice(0, 10).join('\n      ');
-  return [
-    {
-      ...at,
-      message: `says TypeScript ${stated} or later, but ${version} rejects the package's types:\n      ${errors}`,
-    },
-  ];
+  return {
+    problems: [
+      {
+        ...at,
+        message: `says TypeScript ${stated} or later, but ${version} rejects the package's types:\n      ${errors}`,
+      },
+    ],
+  };
 }
 
 // ── main ───────────────────────────────────────────────────────────────────────────────────
@@ -499,9 +504,11 @@ async function main(): Promise<number> {
     if (typeProblems.length === 0) console.log(`  ${paint(32, '✓')} every block compiles`);
 
     // Started now, awaited after the runs: it mostly waits for npm and tsc, the runs for renders.
-    const floor = checkTypeScriptFloor(consumer, docs[0] as DocFile).catch((error: unknown) => [
-      { doc: 'README.md', line: 0, message: `TypeScript floor: ${String(error)}` },
-    ]);
+    const floor = checkTypeScriptFloor(consumer, docs[0] as DocFile).catch(
+      (error: unknown): { passed?: string; problems: DocProblem[] } => ({
+        problems: [{ doc: 'README.md', line: 0, message: `TypeScript floor: ${String(error)}` }],
+      }),
+    );
 
     if (!flag('--no-run')) {
       const runs = programs.filter((p) => p.block.marker.run && p.block.doc !== CANARY_DOC);
@@ -515,7 +522,8 @@ async function main(): Promise<number> {
     }
 
     section('TypeScript floor (README: requirements)');
-    const floorProblems = await floor;
+    const { passed, problems: floorProblems } = await floor;
+    if (passed) console.log(`  ${paint(32, '✓')} ${passed}`);
     report(floorProblems);
     problems.push(...floorProblems);
 

@@ -6,7 +6,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  copyFileSync,
   cpSync,
   existsSync,
   mkdirSync,
@@ -140,13 +139,6 @@ export async function createConsumer(
       if (!options.keep) rmSync(work, { recursive: true, force: true });
     },
   };
-}
-
-/** The emulator host script, copied into a consumer project (it imports `nemovideo/testing`). */
-export function installEmulatorHost(consumerDir: string): string {
-  const target = join(consumerDir, 'emulator-host.mjs');
-  copyFileSync(fileURLToPath(new URL('./emulator-host.mjs', import.meta.url)), target);
-  return target;
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
- * Starts the emulator of a consumer project's installed package as a separate process
- * (scripts/docs/emulator-host.mjs) and reads its request log over IPC.
+ * The emulator as a reader runs it: `nemovideo emulator --port 0` from a consumer project's
+ * install, a separate process on loopback. Its request log is read over its control API
+ * (`GET <url>/_emulator/requests`, which does not log itself).
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { installEmulatorHost } from './consumer.js';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
 
-/** One entry of the emulator's request log, as the host reports it. */
+/** One entry of the emulator's request log (the fields the checks use). */
 export interface LoggedRequest {
   origin: 'api' | 'cdn';
   method: string;
   path: string;
   status?: number;
+  /** Clock time (ms since the epoch) when it arrived. */
   at: number;
 }
 
@@ -18,11 +20,10 @@ export interface LoggedRequest {
 export interface EmulatorProcess {
   /** API origin, `http://127.0.0.1:<port>`. */
   url: string;
-  cdnUrl: string;
   child: ChildProcess;
-  /** The emulator's request log so far. */
+  /** The emulator's request log so far, oldest first. */
   requests(): Promise<LoggedRequest[]>;
-  /** Stops the process and waits for it to exit. */
+  /** Stops it as a user would (Ctrl-C) and waits for it to exit. */
   stop(): Promise<void>;
 }
 
@@ -31,51 +32,49 @@ export const tokenRequests = (log: readonly LoggedRequest[]): LoggedRequest[] =>
   log.filter((r) => r.method === 'POST' && r.path === '/api/auth/anonymous-token');
 
 /**
- * Forks the emulator host in `consumerDir` with `createEmulator(options)`; resolves once it
- * listens on loopback.
+ * Starts `nemovideo emulator --port 0 …args` from `consumerDir`'s node_modules/.bin (what
+ * `npx nemovideo` runs); resolves once its banner names the URL.
  */
 export function startEmulatorProcess(
   consumerDir: string,
-  options: Record<string, unknown> = {},
+  args: readonly string[] = [],
 ): Promise<EmulatorProcess> {
-  const host = installEmulatorHost(consumerDir);
-  const child = fork(host, [JSON.stringify(options)], {
-    execArgv: [],
+  const bin = join(consumerDir, 'node_modules', '.bin', 'nemovideo');
+  const child = spawn(bin, ['emulator', '--port', '0', ...args], {
     cwd: consumerDir,
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, NODE_OPTIONS: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NODE_OPTIONS: '', NO_COLOR: '1' },
   });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString('utf8');
-  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const onExit = (code: number | null) =>
-      reject(new Error(`the emulator exited (code ${code}) before listening:\n${output}`));
+      reject(new Error(`nemovideo emulator exited (code ${code}) before listening:\n${output}`));
     child.once('exit', onExit);
-    child.once('message', (message: { type: string; url: string; cdnUrl: string }) => {
+    child.once('error', reject);
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+      if (!url) return;
       child.off('exit', onExit);
+      child.stdout.removeAllListeners('data');
+      child.stdout.resume();
       resolve({
-        url: message.url,
-        cdnUrl: message.cdnUrl,
+        url,
         child,
-        requests: () =>
-          new Promise((resolveLog, rejectLog) => {
-            if (!child.connected) {
-              rejectLog(new Error(`the emulator process has exited:\n${output}`));
-              return;
-            }
-            child.once('message', (reply: { type: string; requests: LoggedRequest[] }) =>
-              resolveLog(reply.requests),
+        requests: async () => {
+          const response = await fetch(`${url}/_emulator/requests`);
+          if (!response.ok)
+            throw new Error(
+              `GET /_emulator/requests: HTTP ${response.status} ${await response.text()}`,
             );
-            child.send({ type: 'requests' });
-          }),
+          return (await response.json()) as LoggedRequest[];
+        },
         stop: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
           await exited;
         },
       });

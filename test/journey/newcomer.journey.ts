@@ -2,7 +2,8 @@
  * The newcomer's first ten minutes, as they would type them (`npm run test:journey`, in CI).
  *
  * A consumer project installs the packed tarball; the emulator runs as a separate process on
- * loopback (from that install); every step runs in one fresh HOME, with nothing of ours in
+ * loopback (`nemovideo emulator --port 0` from that install; its log read over its control
+ * API); every step runs in one fresh HOME, with nothing of ours in
  * the environment but NEMO_API_URL (as the emulator's banner suggests):
  *
  * 1. the README quick start, exactly as written (the block marked `id=quickstart`), saved as
@@ -163,9 +164,9 @@ describe('a newcomer, in one fresh HOME', () => {
     });
     home = join(consumer.work, 'home');
     mkdirSync(home);
-    // 1000 credits: each run below edits a session (about 50 credits, as on the service), and a
-    // new anonymous user has 100 (enough for two of the three runs).
-    emulator = await startEmulatorProcess(consumer.dir, { initialCredits: 1_000 });
+    // `npx nemovideo emulator --port 0`, with 1000 credits: each run below edits a session
+    // (about 50 credits, as on the service), and a new anonymous user has 100 (two runs).
+    emulator = await startEmulatorProcess(consumer.dir, ['--initial-credits', '1000']);
     writeFileSync(join(consumer.dir, 'quickstart.mts'), quickstartSource());
   }, 180_000);
 

@@ -87,8 +87,8 @@ async function runQuickstart(): Promise<void> {
   expect(saved, result.stdout).not.toBeNull();
   expect(mp4Size(join(consumer.dir, 'video.mp4'))).toBe(Number(saved?.[2]));
 
-  // Render polling starts fast: the first poll comes within a few seconds of the start,
-  // not after the full 30 s cadence (issue #12, item 3).
+  // Render polling starts fast: the first poll comes about a second after the start, not
+  // after the full 30 s cadence (issue #12, item 3). 10 s leaves room for a loaded machine.
   const { since } = await log(before);
   const start = since.find((r) => r.method === 'POST' && r.path === '/api/render/proxy/lambda');
   const firstPoll = since.find(
@@ -96,7 +96,7 @@ async function runQuickstart(): Promise<void> {
   );
   expect(start, 'no render start in the log').toBeDefined();
   expect(firstPoll, 'no render poll in the log').toBeDefined();
-  expect((firstPoll?.at ?? 0) - (start?.at ?? 0)).toBeLessThan(5_000);
+  expect((firstPoll?.at ?? 0) - (start?.at ?? 0)).toBeLessThan(10_000);
 }
 
 /** The docs/testing.md recipe's files, written verbatim into the project. */

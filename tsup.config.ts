@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
-import type { Plugin } from 'esbuild';
+import { type Plugin, transform } from 'esbuild';
 import { defineConfig } from 'tsup';
 
 const shared = {
@@ -39,13 +39,16 @@ const REQUIRE_BUILTIN = /\brequire\(\s*(['"])((?:node:)?[a-z_/]+)\1\s*\)/g;
  * put a static `node:module` import at the top of every chunk, the browser SDK's included. This
  * plugin instead rewrites those requires of Node built-ins, in the bundled packages only, to
  * default imports (the same object `require` returns), which esbuild hoists into the chunk of
- * that package alone.
+ * that package alone. It also minifies those packages (not our code, whose stack traces stay
+ * readable): commander and busboy are most of the CLI's and the emulator's bytes.
  */
 const builtinRequiresAsImports: Plugin = {
   name: 'builtin-requires-as-imports',
   setup(build) {
     build.onLoad({ filter: BUNDLED_FILE }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
+      const original = await readFile(args.path, 'utf8');
+      // Licence comments are kept inline (esbuild's default for transform).
+      const { code: source } = await transform(original, { loader: 'js', minify: true });
       const imports = new Map<string, string>();
       const contents = source.replace(REQUIRE_BUILTIN, (call, _quote, specifier: string) => {
         const name = specifier.replace(/^node:/, '');
@@ -57,7 +60,7 @@ const builtinRequiresAsImports: Plugin = {
         }
         return local;
       });
-      if (imports.size === 0) return undefined;
+      if (imports.size === 0) return { contents, loader: 'js' };
       const head = [...imports].map(([name, local]) => `import ${local} from 'node:${name}';`);
       return { contents: `${head.join('\n')}\n${contents}`, loader: 'js' };
     });
@@ -104,6 +107,7 @@ export default defineConfig([
     format: ['cjs'],
     splitting: true,
     noExternal: BUNDLED,
+    esbuildPlugins: [builtinRequiresAsImports],
     dts: true,
   },
 ]);

@@ -159,8 +159,11 @@ function checkFileList(result: PackResult, pkg: Record<string, unknown>): void {
 /** The SDK's runtime dependencies: these and no others (DEVELOPERS.md, issue #14). */
 const RUNTIME_DEPENDENCIES = ['eventsource-parser', 'ky', 'zod'];
 
+/** ES module imports: `import … from 'x'`, `import 'x'`, `export … from 'x'`, `import('x')`. */
 const IMPORTED =
-  /(?:^|\n)\s*(?:import|export)\s*(?:[\w*{}\s,$]*?\sfrom\s*)?["']([^"'.][^"']*)["']|\b(?:import|require)\(\s*["']([^"'.][^"']*)["']\s*\)/g;
+  /(?:^|\n)\s*(?:import|export)\s*(?:[\w*{}\s,$]*?\sfrom\s*)?["']([^"'.][^"']*)["']|\bimport\(\s*["']([^"'.][^"']*)["']\s*\)/g;
+/** CommonJS requires, looked for in .cjs files only (an ES module has no `require`). */
+const REQUIRED = /\brequire\(\s*["']([^"'.][^"']*)["']\s*\)/g;
 
 /** `zod/mini` → `zod`, `@scope/pkg/x` → `@scope/pkg`. */
 function packageName(specifier: string): string {
@@ -194,7 +197,9 @@ function checkDependencies(pkg: Record<string, unknown>): void {
   for (const file of distFiles(join(ROOT, 'dist'))) {
     const text = readFileSync(file, 'utf8');
     const where = relative(ROOT, file);
-    for (const match of text.matchAll(IMPORTED)) {
+    const matches = [...text.matchAll(IMPORTED)];
+    if (file.endsWith('.cjs')) matches.push(...text.matchAll(REQUIRED));
+    for (const match of matches) {
       const specifier = match[1] ?? match[2] ?? '';
       if (builtins.has(specifier) || builtins.has(specifier.split('/')[0] ?? '')) continue;
       const name = packageName(specifier);

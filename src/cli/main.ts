@@ -61,11 +61,12 @@ export async function main(argv: readonly string[] = process.argv.slice(2)): Pro
   });
 
   const { runCli } = await import('./program.js');
-  const code = await runCli(
-    argv,
-    { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: controller.signal },
-    VERSION,
-  );
+  const code = await runCli(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    signal: controller.signal,
+  });
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   process.exitCode = code;

@@ -17,6 +17,7 @@ import { colorAllowed, Output, type TextSink } from './output.js';
 import { COMMANDS, GLOBAL_OPTIONS } from './registry.js';
 import { type Env, type GlobalOptions, Runtime } from './runtime.js';
 import { ArgumentError, type CommandSpec, type OptionSpec, type ValueParser } from './spec.js';
+import { VERSION } from './version.js';
 
 /** Where the CLI reads and writes: the real process, or test doubles. */
 export interface CliIo {
@@ -169,14 +170,10 @@ export function buildProgram(
  *
  * @example
  * ```ts
- * const code = await runCli(['credits', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, signal }, VERSION);
+ * const code = await runCli(['credits', '--json'], { stdout: process.stdout, stderr: process.stderr, env: process.env, signal });
  * ```
  */
-export async function runCli(
-  argv: readonly string[],
-  io: CliIo,
-  version: string,
-): Promise<ExitCodeValue> {
+export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
   let runtime: Runtime | undefined;
   let out: Output | undefined;
   const makeRuntime: MakeRuntime = (command) => {
@@ -194,7 +191,7 @@ export async function runCli(
   };
   // Known before parsing, so that usage errors are JSON lines too.
   const json = argv.includes('--json');
-  const program = buildProgram(io, makeRuntime, { version, json });
+  const program = buildProgram(io, makeRuntime, { version: VERSION, json });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return runtime?.exitCode ?? ExitCode.Ok;

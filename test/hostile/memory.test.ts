@@ -58,6 +58,14 @@ function boundedReadAhead(item: string, scenario: string, what: string) {
 }
 
 describe('memory bounds (peak RSS growth of a child process < 200 MB)', () => {
+  it('calibration, not an item: a 384 MiB download streamed to disk stays under the bound (holds on main)', async () => {
+    const r = await runProbe('control-download', dir);
+    expect({ growthUnderBound: r.growthMB < BOUND_MB, ok: r.outcome.ok }, figures(r)).toEqual({
+      growthUnderBound: true,
+      ok: true,
+    });
+  }, 30_000);
+
   boundedFailure(
     'item 2',
     'json-gzip-bomb',

@@ -238,6 +238,23 @@ const scenarios: Record<string, Scenario> = {
     };
   },
 
+  /**
+   * Calibration, not an item: a 384 MiB file streamed to disk, which main
+   * already does in bounded memory. Shows the harness itself stays far under
+   * the bound the memory tests assert.
+   */
+  async 'control-download'(_extra, folder) {
+    const api = await hostile(backend());
+    const cdn = await hostile((_req, res) => {
+      res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': HUGE });
+      return pump(res, 'v', HUGE);
+    });
+    return {
+      servers: [api, cdn],
+      run: () =>
+        client(api).download(`${cdn.origin}/files/big.mp4`, join(folder ?? '.', 'big.mp4')),
+    };
+  },
   /** Item 12: a read-only target folder (the parent mounted `folder` read-only). */
   async 'readonly-target'(extra, folder) {
     const api = await hostile(backend());

@@ -448,19 +448,20 @@ describe('type-tagged events and heartbeats', () => {
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ResponseValidationError);
     expect((error as Error).message).toMatch(/JSON body .* not valid JSON.*not re-sent/);
-    // 17 MiB of JSON: refused past the bound (test/hostile holds the memory bound on an endless body).
+    // Beyond maxResponseBytes: refused (test/hostile holds the memory bound on an endless body).
     const big = fakeClient(
       () =>
-        new Response(`{"type":"text","content":"${'a'.repeat(17 * 1024 * 1024)}"}`, {
+        new Response(`{"type":"text","content":"${'a'.repeat(2000)}"}`, {
           headers: { 'content-type': 'application/json' },
         }),
+      { maxResponseBytes: 1000 },
     );
     const tooBig = await big.session
       .chat('hi')
       .text()
       .catch((e: unknown) => e);
     expect(tooBig).toBeInstanceOf(ResponseValidationError);
-    expect((tooBig as Error).message).toMatch(/larger than 16777216 bytes.*not re-sent/);
+    expect((tooBig as Error).message).toMatch(/larger than 1000 bytes.*maxResponseBytes/);
   });
 });
 

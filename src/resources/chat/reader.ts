@@ -21,9 +21,6 @@ export const READ_AHEAD_BYTES = 1024 * 1024;
 /** Largest SSE event (characters) the parser buffers before it gives up on the stream. */
 export const MAX_EVENT_CHARS = 16 * 1024 * 1024;
 
-/** Largest JSON body (bytes, after decompression) read where a stream was expected. */
-export const MAX_JSON_BODY_BYTES = 16 * 1024 * 1024;
-
 /** Text handed to the SSE parser at a time: bounds the payloads parsed ahead of the reader. */
 const FEED_CHARS = 64 * 1024;
 
@@ -148,12 +145,20 @@ export class SseReader {
   #resumePump: (() => void) | undefined;
   #arrived: Promise<void> | undefined;
   #wake: (() => void) | undefined;
+  /** Largest JSON body read where a stream was expected (the client's `maxResponseBytes`). */
+  readonly #maxJsonBytes: number;
   /** Bytes received in all, for messages. */
   received = 0;
 
-  constructor(response: Promise<Response>, watch: NetworkWatch, logger: LevelLogger) {
+  constructor(
+    response: Promise<Response>,
+    watch: NetworkWatch,
+    logger: LevelLogger,
+    maxJsonBytes: number,
+  ) {
     this.#watch = watch;
     this.#logger = logger;
+    this.#maxJsonBytes = maxJsonBytes;
     this.#parser = createParser({
       onEvent: (message) => {
         const { data, event } = message;
@@ -344,7 +349,11 @@ export class SseReader {
     }
   }
 
-  /** A JSON body where a stream was expected: one payload, read up to {@link MAX_JSON_BODY_BYTES}. */
+  /**
+   * A JSON body where a stream was expected: one payload, read up to the
+   * client's `maxResponseBytes` (the transport reads such a body with the same
+   * bound to look for an error envelope; this holds on any transport).
+   */
   async #readJson(response: Response): Promise<void> {
     const reader = response.body?.getReader();
     this.#body = reader;
@@ -360,10 +369,10 @@ export class SseReader {
         this.#watch.received(done);
         if (done) break;
         this.received += value.byteLength;
-        if (this.received > MAX_JSON_BODY_BYTES) {
+        if (this.received > this.#maxJsonBytes) {
           this.#fail({
             error: new ResponseValidationError(
-              `The chat answered with a JSON body (content-type ${response.headers.get('content-type')}) instead of an event stream, and it is larger than ${MAX_JSON_BODY_BYTES} bytes, the most the SDK reads. The rest was not read. The message was not re-sent; check baseUrl / NEMO_API_URL.`,
+              `The chat answered with a JSON body (content-type ${response.headers.get('content-type')}) instead of an event stream, and it is larger than ${this.#maxJsonBytes} bytes (maxResponseBytes), the most the SDK reads. The rest was not read. The message was not re-sent; check baseUrl / NEMO_API_URL.`,
               { path: '(body)' },
             ),
           });

@@ -231,7 +231,12 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
       timeout: options.timeout,
       maxRetries: options.maxRetries,
     });
-    this.#reader = new SseReader(response, this.#watchdog, ctx.logger);
+    this.#reader = new SseReader(
+      response,
+      this.#watchdog,
+      ctx.logger,
+      ctx.transport.config.maxResponseBytes,
+    );
   }
 
   // ── consumption ──

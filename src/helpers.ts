@@ -52,6 +52,7 @@ export type {
   ChatEventType,
   ErrorEvent,
   HeartbeatEvent,
+  MessageEvent,
   TextEvent,
   ThoughtEvent,
   ToolCallEvent,

@@ -169,6 +169,6 @@ export const nodeHttpTransfer: BodyTransfer = {
     if (request.method !== 'GET' || request.body !== undefined) {
       throw new Error('nemovideo internal error: node:http transfer is for GETs only');
     }
-    return nodeGet(request.url, request.signal ?? new AbortController().signal);
+    return nodeGet(request.url, request.signal ?? new AbortController().signal, request.headers);
   },
 };

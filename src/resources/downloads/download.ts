@@ -1,8 +1,8 @@
 import type { ClientContext } from '../../core/context.js';
-import type { BodyReader, FetchedResponse } from '../../core/node-http.js';
 import type { TransferProgress } from '../../core/progress.js';
 import { anySignal, throwIfAborted } from '../../core/signal.js';
-import { abortErrorFrom, schedule } from '../../core/timers.js';
+import { abortErrorFrom, deadline, type IdleTimer, idleTimer } from '../../core/timers.js';
+import type { BodyReader, FetchedResponse } from '../../core/transfer.js';
 import {
   AbortError,
   ApiError,
@@ -95,34 +95,11 @@ function corruptError(message: string): DownloadError {
   return error;
 }
 
-/** Watches for stalls: aborts `controller` when `touch()` was not called for `ms`. */
-function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortController) {
-  let last = ctx.clock.now();
-  let fired = false;
-  const stop = new AbortController();
-  const loop = async () => {
-    let wait = ms;
-    for (;;) {
-      await ctx.clock.sleep(wait, stop.signal);
-      const idle = ctx.clock.now() - last;
-      if (idle >= ms) {
-        fired = true;
-        controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`));
-        return;
-      }
-      wait = ms - idle;
-    }
-  };
-  if (Number.isFinite(ms) && ms > 0) loop().catch(() => {});
-  return {
-    touch: () => {
-      last = ctx.clock.now();
-    },
-    stop: () => stop.abort(),
-    get fired() {
-      return fired;
-    },
-  };
+/** Watches for stalls: aborts `controller` when `touch()` was not called for `ms` (capped timers). */
+function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortController): IdleTimer {
+  return idleTimer(ctx.clock, ms, () =>
+    controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`)),
+  );
 }
 
 /**
@@ -290,20 +267,17 @@ export async function download(
     options.onProgress({ loadedBytes: bytes, totalBytes: total, percent });
   };
 
-  // The overall deadline: one timer for the whole call.
-  const overall = new AbortController();
-  const cancelOverall =
-    totalMs > 0
-      ? schedule(ctx.clock, totalMs, () =>
-          overall.abort(
-            new TimeoutError(
-              'download',
-              totalMs,
-              `The download of ${shown(start)} did not finish within totalTimeout (${totalMs} ms).`,
-            ),
-          ),
-        )
-      : undefined;
+  // The overall deadline: one timer for the whole call (capped steps: any length is honoured).
+  const overall = deadline(
+    ctx.clock,
+    totalMs,
+    () =>
+      new TimeoutError(
+        'download',
+        totalMs,
+        `The download of ${shown(start)} did not finish within totalTimeout (${totalMs} ms).`,
+      ),
+  );
   const callSignal = anySignal([options.signal, overall.signal]) ?? overall.signal;
 
   const sources: Source[] = [{ url: start, kind: 'given' }];
@@ -401,7 +375,7 @@ export async function download(
     const partial = await sink.close(keep, error).catch(() => undefined);
     throw withPartial(error, partial);
   } finally {
-    cancelOverall?.();
+    overall.cancel();
   }
 }
 

@@ -3,18 +3,12 @@
  * ever go to the API, the API's JSON answers naming the file, and the checks
  * made before a byte of the body is read.
  */
+import { readBounded } from '../../core/body.js';
 import type { ClientContext } from '../../core/context.js';
 import { parseJsonText, readEnvelope } from '../../core/envelope.js';
-import {
-  type BodyReader,
-  canUseNodeHttp,
-  type FetchedResponse,
-  fromWebResponse,
-  nodeGet,
-} from '../../core/node-http.js';
-import { anySignal, throwIfAborted } from '../../core/signal.js';
-import { abortErrorFrom, schedule } from '../../core/timers.js';
-import { ApiError, ConnectionError, DownloadError, TimeoutError } from '../../errors/errors.js';
+import { throwIfAborted } from '../../core/signal.js';
+import { type BodyReader, type FetchedResponse, fromWebResponse } from '../../core/transfer.js';
+import { ApiError, DownloadError } from '../../errors/errors.js';
 
 /** Redirects followed (each hop judged on its own URL), JSON answers naming the file included. */
 export const MAX_REDIRECTS = 5;
@@ -61,36 +55,16 @@ export function shown(url: URL): string {
 }
 
 /** At most `cap` bytes of `reader` as text; the rest is not read (the connection is released). */
-export async function readText(reader: BodyReader | undefined, cap = MAX_TEXT_BYTES) {
-  if (!reader) return { text: '', overflowed: false };
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  try {
-    for (;;) {
-      const next = await reader.read();
-      if (next.done) return { text: text + decoder.decode(), overflowed: false };
-      if (bytes + next.value.byteLength > cap) {
-        text += decoder.decode(next.value.subarray(0, cap - bytes));
-        await reader.cancel().catch(() => {});
-        return { text, overflowed: true };
-      }
-      bytes += next.value.byteLength;
-      text += decoder.decode(next.value, { stream: true });
-    }
-  } catch (error) {
-    await reader.cancel(error).catch(() => {});
-    throw error;
-  }
+export function readText(reader: BodyReader | undefined, cap = MAX_TEXT_BYTES) {
+  return readBounded(reader, cap);
 }
 
 /**
- * A GET to a host other than the API: no bearer, no attribution headers,
- * redirects by hand. On Node it goes through `node:http` when that bypasses
- * nothing the user configured (see `canUseNodeHttp`): cheaper than `fetch`
- * per byte for large files.
+ * A GET to a host other than the API, through the transport's body transfer:
+ * no bearer, no attribution headers, redirects by hand (`node:http` on Node
+ * when that bypasses nothing the user configured for `fetch`).
  */
-async function foreignGet(
+function foreignGet(
   ctx: ClientContext,
   url: URL,
   signal: AbortSignal,
@@ -98,33 +72,7 @@ async function foreignGet(
   redirect: 'manual' | 'follow',
   headers: Record<string, string>,
 ): Promise<FetchedResponse> {
-  const headersTimeout = new AbortController();
-  const cancelTimer =
-    Number.isFinite(timeoutMs) && timeoutMs > 0
-      ? schedule(ctx.clock, timeoutMs, () => headersTimeout.abort())
-      : undefined;
-  const combined = anySignal([signal, headersTimeout.signal]) ?? signal;
-  try {
-    if (canUseNodeHttp(ctx)) return await nodeGet(url, combined, headers);
-    return fromWebResponse(
-      await ctx.fetch(url.href, { method: 'GET', headers, redirect, signal: combined }),
-    );
-  } catch (error) {
-    if (signal.aborted) throw abortErrorFrom(signal);
-    if (headersTimeout.signal.aborted) {
-      throw new TimeoutError(
-        'download',
-        timeoutMs,
-        `${url.host} sent no response within ${timeoutMs} ms.`,
-        { cause: error },
-      );
-    }
-    throw new ConnectionError(`Could not reach ${url.host} (${describeError(error)}).`, {
-      cause: error,
-    });
-  } finally {
-    cancelTimer?.();
-  }
+  return ctx.transport.foreignGet(url, { signal, timeoutMs, redirect, headers });
 }
 
 /** The file URL in a JSON answer: `url`, `outputUrl`, `download_url`, `output.url`, in the envelope's `data` or bare. */

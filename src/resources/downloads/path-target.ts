@@ -14,7 +14,7 @@
  * would, the stem is shortened and a hash of the full name keeps it unique.
  */
 import { nodeFs, nodeFsSync, nodePath } from '../../core/node.js';
-import type { FetchedResponse } from '../../core/node-http.js';
+import type { FetchedResponse } from '../../core/transfer.js';
 import { ConfigError, DownloadError } from '../../errors/errors.js';
 import {
   type FileWriter,

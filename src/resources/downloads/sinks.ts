@@ -2,7 +2,7 @@
  * Where a download's bytes go: a file path (Node; resumable, see
  * `path-target.ts`) or the caller's `WritableStream`.
  */
-import type { FetchedResponse } from '../../core/node-http.js';
+import type { FetchedResponse } from '../../core/transfer.js';
 
 /** What to do with a response, once its status and headers are known. */
 export type Begin =

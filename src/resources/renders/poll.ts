@@ -137,7 +137,7 @@ export async function pollRender(
     replay: 'safe',
     what: 'the render status response',
     onResponse: (response) => {
-      retryAfterMs = parseRetryAfter(response.headers, ctx.clock.now());
+      retryAfterMs = parseRetryAfter((name) => response.headers.get(name), ctx.clock.now());
     },
   });
   return { status: decodeRenderStatus(body), retryAfterMs };

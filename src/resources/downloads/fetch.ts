@@ -220,6 +220,7 @@ function rangeNotSatisfiable(): FetchedResponse {
     status: 416,
     opaqueRedirect: false,
     header: () => null,
+    headers: () => new Headers(),
     body: () => undefined,
     text: async () => '',
     discard: async () => {},

@@ -397,7 +397,7 @@ describe('errors: one line, what to do, and the documented exit code', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('SIGINT mid-download exits 130 and leaves no partial file', async () => {
+  it('SIGINT mid-download exits 130 and keeps the partial file for the next run, never the target', async () => {
     const dir = tempDir();
     // 4 MB served at 64 KB every 50 ms: the download lasts about 3 s.
     const served = await serveSlowCdnEmulator(
@@ -420,17 +420,19 @@ describe('Ctrl-C', () => {
     // The last line says what to do next, and that works as written.
     const last = lines(run.stderr).at(-1) ?? '';
     const next =
-      /^error: Aborted\. The download was interrupted and the partial file removed: export again with "(nemovideo export \d+ -o out\/video\.mp4)" \(export costs no credits\)\.$/.exec(
+      /^error: Aborted\. The download was interrupted; the part received is kept in \S+video\.mp4\.part: run "(nemovideo export \d+ -o out\/video\.mp4)" to resume it \(export costs no credits\)\.$/.exec(
         last,
       );
     expect(next, last).not.toBeNull();
-    expect(readdirSync(out)).toEqual([]);
+    // The SDK keeps an interrupted download to resume it (#15.3): the part and its sidecar.
+    expect(readdirSync(out).sort()).toEqual(['video.mp4.part', 'video.mp4.part.json']);
     const again = await runCli((next?.[1] ?? '').split(' ').slice(1), {
       apiUrl: served.url,
       home: dir.path,
     });
     expect(again.code, again.stderr).toBe(0);
     expect((await probeMp4(join(out, 'video.mp4'))).valid).toBe(true);
+    expect(readdirSync(out)).toEqual(['video.mp4']);
   }, 60_000);
 
   it('SIGINT during the render with --cancel-on-abort cancels the render job', async () => {

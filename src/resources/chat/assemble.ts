@@ -59,6 +59,17 @@ function otherAuthor(message: OpenMessage, author: string | undefined): boolean 
 const NON_SPACE = /\S/;
 
 /**
+ * `delivered.startsWith(text, at)`. `delivered` is the deltas joined with `+=`
+ * (a rope), which `startsWith` reads character by character through the rope;
+ * the common case, a final copy equal to everything delivered, is one `===`,
+ * which walks the rope once.
+ */
+function sameAt(delivered: string, text: string, at: number): boolean {
+  if (at === 0 && text.length === delivered.length) return text === delivered;
+  return delivered.startsWith(text, at);
+}
+
+/**
  * Builds the events of a turn from decoded payloads, and its reply text.
  * Events go to `out` as they are made.
  */
@@ -168,7 +179,7 @@ export class TurnAssembler implements PayloadSink {
     const at = message.matched;
     const left = delivered.length - at;
     if (text.length <= left) {
-      if (delivered.startsWith(text, at)) message.matched = at + text.length;
+      if (sameAt(delivered, text, at)) message.matched = at + text.length;
       else message.diverged = true;
       return;
     }
@@ -257,7 +268,7 @@ export class TurnAssembler implements PayloadSink {
     const at = run.matched;
     const left = run.delivered.length - at;
     if (text.length <= left) {
-      if (run.delivered.startsWith(text, at)) run.matched = at + text.length;
+      if (sameAt(run.delivered, text, at)) run.matched = at + text.length;
       else run.diverged = true;
       return;
     }

@@ -75,8 +75,15 @@ function sameAt(delivered: string, text: string, at: number): boolean {
  */
 export class TurnAssembler implements PayloadSink {
   readonly #out: (event: ChatEvent) => void;
-  /** Finished messages, with their separators (append-only: long turns stay linear). */
-  #reply = '';
+  /**
+   * Finished messages and their separators, joined when the reply is read:
+   * a list rather than a `+=` rope, whose cons cells would all be copied by
+   * each young-generation GC they survive (the reply is the one thing of a
+   * long turn that must live to its end).
+   */
+  #reply: string[] = [];
+  /** `#reply` joined, while no message was added since. */
+  #joined: string | undefined = '';
   /** The reply (or the open message) ends with a line break. */
   #endsWithNewline = false;
   /** Some reply text is not white space. */
@@ -93,8 +100,9 @@ export class TurnAssembler implements PayloadSink {
   /** The reply so far: finished messages, and what an open one delivered. */
   get text(): string {
     const message = this.#text;
-    if (message === undefined) return this.#reply;
-    return this.#reply + this.#separator + (message.diverged ? message.final : message.delivered);
+    this.#joined ??= this.#reply.join('');
+    if (message === undefined) return this.#joined;
+    return this.#joined + this.#separator + (message.diverged ? message.final : message.delivered);
   }
 
   /** True when the turn has produced no reply text (only white space, or nothing). */
@@ -232,8 +240,9 @@ export class TurnAssembler implements PayloadSink {
       if (!this.#spoken && NON_SPACE.test(text)) this.#spoken = true;
       if (text !== '') this.#endsWithNewline = text.charCodeAt(text.length - 1) === 10;
     }
-    this.#reply += this.#separator;
-    this.#reply += text;
+    if (this.#separator !== '') this.#reply.push(this.#separator);
+    if (text !== '') this.#reply.push(text);
+    this.#joined = undefined;
     this.#separator = '';
     if (text === '') return;
     this.#out(

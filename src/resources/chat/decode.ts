@@ -547,7 +547,7 @@ export function decodePayload(data: string, eventName: string | undefined, out: 
 
 /**
  * Decode a parsed payload (a JSON object) with the schemas alone: what every
- * payload but the text-only shape goes through (exported for the test that
+ * payload the ADK shortcut does not take goes through (exported for the test that
  * holds {@link decodeAdkFast} to it).
  */
 export function decodeWithSchemas(

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import type { DownloadOptions, NemoClientOptions } from '../../src/index.js';
 
+export type { Clock } from '../../src/helpers.js';
 export {
-  type Clock,
   DownloadError,
   type DownloadOptions,
   isNemoError,

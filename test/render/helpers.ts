@@ -19,8 +19,8 @@ export async function drive<T>(
     },
   );
   for (let i = 0; i < maxSteps && !settled; i++) {
-    const pending = clock.pending();
-    if (pending.length > 0) await clock.advance(Math.min(...pending));
+    const next = clock.untilNext();
+    if (next !== undefined) await clock.advance(next);
     else await flush();
   }
   return promise;

@@ -4,13 +4,8 @@ import { type DownloadTarget, download } from '../downloads/download.js';
 import { encodeDraft } from '../state/draft.js';
 import { readState } from '../state/state.js';
 import { isExportReady } from '../state/summary.js';
-import {
-  notReady,
-  type RenderOutput,
-  type RenderResult,
-  type RenderStatus,
-  startRender,
-} from './render.js';
+import type { RenderStatus } from './poll.js';
+import { notReady, type RenderOutput, type RenderResult, startRender } from './render.js';
 
 /** Progress of `session.export()`: the render, then the download. `percent` never goes back within a stage. */
 export type ExportProgress =
@@ -77,7 +72,7 @@ export async function exportSession(
   if (options.to === undefined) return result;
   const downloaded = await download(ctx, result.url, options.to, {
     signal,
-    renderId: job.id,
+    renderId: job.renderId,
     // The per-call timeout also bounds a stalled download (no data for that long).
     idleTimeout: options.timeout,
     onProgress: (p) =>

@@ -15,7 +15,7 @@ import {
   RenderTimeoutError,
   SessionNotFoundError,
 } from '../../errors/errors.js';
-import { encodeDraft, type Timeline } from '../state/draft.js';
+import { encodeDraft, MAX_DRAFT_DEPTH, type Timeline, tooDeepAt } from '../state/draft.js';
 import { readState } from '../state/state.js';
 import { isExportReady } from '../state/summary.js';
 import { type PollOutcome, pollRender, type RenderStatus } from './poll.js';
@@ -419,6 +419,12 @@ export async function draftToRender(
     if (typeof draft !== 'object' || draft === null || Array.isArray(draft)) {
       throw new ConfigError(
         'render({ draft }) needs a Timeline (from session.state()) or a wire draft object.',
+      );
+    }
+    const deep = tooDeepAt(draft, 'draft');
+    if (deep !== undefined) {
+      throw new ConfigError(
+        `render({ draft }): the draft nests more than ${MAX_DRAFT_DEPTH} levels deep (at ${deep.slice(0, 120)}), deeper than any timeline; pass the draft of session.state().`,
       );
     }
     return draft;

@@ -136,7 +136,11 @@ function decodersFor(zlib: Zlib, header: string | null): import('node:stream').T
  * caller follows them by hand), `signal` aborts the request and its body.
  * Rejects like `fetch` does: with the abort reason's error, or the socket error.
  */
-export async function nodeGet(url: URL, signal: AbortSignal): Promise<FetchedResponse> {
+export async function nodeGet(
+  url: URL,
+  signal: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<FetchedResponse> {
   const [loaded, zlib, stream] = await Promise.all([
     url.protocol === 'https:' ? nodeHttps() : nodeHttp(),
     nodeZlib(),
@@ -148,8 +152,11 @@ export async function nodeGet(url: URL, signal: AbortSignal): Promise<FetchedRes
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = client.get(
       url,
-      // What `fetch` sends, less the compression it would offer.
-      { headers: { accept: '*/*', 'accept-encoding': 'identity', 'user-agent': 'node' }, signal },
+      // What `fetch` sends, less the compression it would offer; then the caller's (a Range).
+      {
+        headers: { accept: '*/*', 'accept-encoding': 'identity', 'user-agent': 'node', ...headers },
+        signal,
+      },
       resolve,
     );
     request.once('error', reject);

@@ -35,9 +35,8 @@ export function clientIdFileIn(dir: string): string {
 
 /**
  * Download options that bound a whole download to `ms` (#13 item 11: an
- * overall deadline, beside the idle timeout). The option does not exist on
- * main yet; its name is the fixer's choice (`media`): set it here.
+ * overall deadline, beside the idle timeout): `totalTimeout`.
  */
 export function downloadDeadline(ms: number): DownloadOptions {
-  return { timeout: ms } as DownloadOptions;
+  return { totalTimeout: ms };
 }

@@ -28,8 +28,13 @@ export interface ExportOptions {
   maxWait?: number | undefined;
   /** Cancel the render on the server when `signal` aborts. Default false. */
   cancelOnAbort?: boolean | undefined;
-  /** Per-request timeout in ms. */
+  /** Per-request timeout in ms; it also abandons a download that receives nothing for that long. */
   timeout?: number | undefined;
+  /**
+   * With `to` a path: keep an interrupted download and continue it on the next
+   * export or download to the same path (see `client.download()`). Default `true`.
+   */
+  resume?: boolean | undefined;
 }
 
 /** A finished export. `path` and `bytes` are set when `to` was given. */
@@ -75,6 +80,7 @@ export async function exportSession(
     renderId: job.renderId,
     // The per-call timeout also bounds a stalled download (no data for that long).
     idleTimeout: options.timeout,
+    resume: options.resume,
     onProgress: (p) =>
       onProgress?.({
         stage: 'download',

@@ -346,10 +346,11 @@ export async function download(
           announced ??
           (length !== null && /^\s*\d+\s*$/.test(length) ? offset + Number(length) : undefined);
         report(offset, total);
-        const bytes = await pump(response, sink, signal, watchdog.touch, (n) =>
-          report(offset + n, total),
-        );
-        transferred += bytes;
+        const before = transferred;
+        const bytes = await pump(response, sink, signal, watchdog.touch, (n) => {
+          transferred = before + n; // every byte received counts, in failed attempts too
+          report(offset + n, total);
+        });
         if (total !== undefined && offset + bytes !== total) {
           throw new DownloadError(
             `The download ended after ${offset + bytes} of ${total} bytes. The connection was probably cut; download again to continue.`,

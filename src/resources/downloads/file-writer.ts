@@ -44,9 +44,10 @@ export interface FileWriter {
   /** Drop what is queued, wait for writes in flight, close the file; never rejects. */
   destroy(): Promise<void>;
   /**
-   * Like {@link FileWriter.destroy}, but cut the file to {@link FileWriter.committed}
-   * first, so it holds exactly the bytes known written (to resume from), and
-   * resolve with that length. Never rejects (a failed cut resolves with `0`).
+   * End writing and keep what is good: write what is queued (unless a write
+   * failed), cut the file to {@link FileWriter.committed} so it holds exactly
+   * the bytes known written (to resume from), close it, and resolve with that
+   * length. Never rejects (a failed cut resolves with `0`).
    */
   stop(): Promise<number>;
 }
@@ -219,6 +220,12 @@ export async function openFileWriter(fs: NodeFs, path: string, offset = 0): Prom
       await close().catch(() => {});
     },
     async stop() {
+      // Every byte received is worth keeping: write what is queued, unless a write failed.
+      if (failure === undefined && !closed) {
+        seal();
+        issue();
+        while (failure === undefined && (ready.length > 0 || inFlightWrites > 0)) await idle();
+      }
       filling = [];
       fillingBytes = 0;
       ready = [];

@@ -77,8 +77,6 @@ export interface BackendProfile {
     pollIntervalMs: number;
     /** The documented poll budget of one wait (10; alternative 30). */
     maxPolls: number;
-    /** A poll's `Retry-After` is honoured up to this (120 000 ms); a longer one waits this long. */
-    maxRetryAfterMs: number;
   };
   /** Registration link for an anonymous user who ran out of credits. */
   registerUrl: (userId: string, webUrl: string) => string;
@@ -146,7 +144,6 @@ export const DEFAULT_BACKEND: BackendProfile = {
     pollBackoff: 2,
     pollIntervalMs: 30_000,
     maxPolls: 10,
-    maxRetryAfterMs: 120_000,
   },
   registerUrl: (userId, webUrl) => `${webUrl}/register?bind=${encodeURIComponent(userId)}`,
 };

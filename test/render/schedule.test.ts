@@ -141,7 +141,7 @@ describe('Retry-After on a poll', () => {
     expect(at).toEqual([1000, 21_000, 31_000]);
   });
 
-  it('is capped (backend.render.maxRetryAfterMs): a one-year hint neither overflows a timer nor bursts', async () => {
+  it('is capped (retryTiming.maxRetryAfterMs): a one-year hint neither overflows a timer nor bursts', async () => {
     const { clock, job, start } = await started();
     const at: number[] = [];
     server.use(

@@ -182,7 +182,7 @@ export class RenderJob {
    * (`pollInterval` replaces that cadence), counted from the job's start, so a
    * second `wait()` on an old job keeps the steady pace. A `Retry-After` on a
    * poll makes the next wait at least that long (up to
-   * `backend.render.maxRetryAfterMs`). The wait ends after `maxPolls` polls
+   * `retryTiming.maxRetryAfterMs`, 120 s). The wait ends after `maxPolls` polls
    * (default 10, the documented budget, when `maxWait` is not given) or at
    * `maxWait` ms, whichever comes first; `maxWait` also cuts a poll that hangs.
    * Unknown statuses count as still running. Aborting `signal` stops at once
@@ -249,7 +249,10 @@ export class RenderJob {
       while (polls < maxPolls) {
         let wait = nextPollDelay(cadence, clock.now() - jobStart);
         if (retryAfterMs !== undefined) {
-          wait = Math.max(wait, Math.min(retryAfterMs, defaults.maxRetryAfterMs));
+          // Honoured, up to retryTiming.maxRetryAfterMs: a year-long hint neither stalls the wait
+          // nor overflows a timer (and maxWait still bounds it).
+          const cap = this.#ctx.transport.config.retryTiming.maxRetryAfterMs;
+          wait = Math.max(wait, Math.min(retryAfterMs, cap));
         }
         if (deadline !== undefined) wait = Math.min(wait, Math.max(0, deadline - clock.now()));
         await sleep(clock, wait, options.signal);

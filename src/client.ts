@@ -21,6 +21,7 @@ import {
   type DownloadTarget,
   download,
 } from './resources/downloads/download.js';
+import { RendersResource } from './resources/renders/renders.js';
 import { SessionsResource } from './resources/sessions/sessions.js';
 
 /** Values of the three attribution headers (`X-Skill-Source`, `-Version`, `-Platform`). */
@@ -148,6 +149,8 @@ export class NemoClient {
   readonly sessions: SessionsResource;
   /** Credit balance. */
   readonly credits: CreditsResource;
+  /** Render jobs by id, from any process (`client.renders.retrieve()`). */
+  readonly renders: RendersResource;
   /** The resolved API origin. */
   readonly baseUrl: string;
   /** The backend profile in force (documented defaults plus overrides). */
@@ -232,6 +235,7 @@ export class NemoClient {
     };
     this.sessions = new SessionsResource(this.#ctx);
     this.credits = new CreditsResource(this.#ctx);
+    this.renders = new RendersResource(this.#ctx);
   }
 
   /**

@@ -79,13 +79,14 @@ export { type CreditBalance, CreditsResource } from './resources/credits/credits
 // ── renders and downloads ──
 export type { DownloadTarget } from './resources/downloads/download.js';
 export type { ExportProgress } from './resources/renders/export.js';
+export type { RenderStatus, RenderStatusValue } from './resources/renders/poll.js';
 export type {
+  RenderJobJSON,
   RenderOptions,
   RenderOutput,
-  RenderStatus,
-  RenderStatusValue,
   RenderWaitOptions,
 } from './resources/renders/render.js';
+export type { RendersResource, RetrieveRenderOptions } from './resources/renders/renders.js';
 export type { SessionInfo } from './resources/sessions/session.js';
 export { type CreateSessionOptions, SessionsResource } from './resources/sessions/sessions.js';
 // ── timeline ──

@@ -272,9 +272,38 @@ export class RenderTimeoutError extends TimeoutError {
   }
 }
 
-/** A download failed part-way or its size did not match `Content-Length`. No partial file is left. */
+/** What a {@link DownloadError} knows beyond its message. */
+export interface DownloadErrorDetails extends NemoErrorOptions {
+  /** The HTTP status the server answered, when it refused the file. */
+  httpStatus?: number | undefined;
+  /** The file system's error code (`ENOSPC`, `EROFS`, `EACCES`, `ENAMETOOLONG`…) when the local disk failed. */
+  code?: string | undefined;
+  /** Where the bytes received so far are kept to resume from (a path target with `resume` on). */
+  partialPath?: string | undefined;
+  /** How many bytes `partialPath` holds. */
+  partialBytes?: number | undefined;
+}
+
+/**
+ * A download failed: the server refused the file (`httpStatus`), the body was
+ * cut or did not match its announced size, or the local disk failed (`code`,
+ * the file system's error, such as `ENOSPC`). When `partialPath` is set, the
+ * bytes received so far are kept there and the next `download()` to the same
+ * path resumes from them; otherwise nothing is left behind.
+ */
 export class DownloadError extends NemoError {
   override name = 'DownloadError';
+  readonly httpStatus: number | undefined;
+  readonly code: string | undefined;
+  readonly partialPath: string | undefined;
+  readonly partialBytes: number | undefined;
+  constructor(message: string, details: DownloadErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.httpStatus = details.httpStatus;
+    this.code = details.code;
+    this.partialPath = details.partialPath;
+    this.partialBytes = details.partialBytes;
+  }
 }
 
 /**

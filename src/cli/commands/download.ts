@@ -1,13 +1,12 @@
-import { type Command, Option } from 'commander';
 import { isExportReady, summarizeTimeline, translateReply } from '../../helpers.js';
 import type { NemoClient, Session } from '../../index.js';
 import { oneLine } from '../format.js';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
 import {
   type ExportFlags,
+  exportCommandLine,
   exportToFile,
-  parseQuality,
-  parseSeconds,
   parseVideoUrl,
   reportSaved,
 } from './common.js';
@@ -22,29 +21,6 @@ interface DownloadFlags extends ExportFlags {
 export function defaultPrompt(quality: string): string {
   const label = /^\d+p$/.test(quality) ? quality : '1080p';
   return `download this video in MP4 at ${label}`;
-}
-
-/** Adds the export options shared by `download` and `export`. */
-export function addExportOptions(command: Command): Command {
-  return command
-    .option('-o, --output <file>', 'where to write the MP4 (folders are created)')
-    .addOption(
-      new Option('--quality <quality>', 'output quality: 1080p, 720p or 480p')
-        .default('1080p')
-        .argParser(parseQuality),
-    )
-    .option('--cancel-on-abort', 'cancel the render on the server when interrupted (Ctrl-C)')
-    .addOption(
-      new Option(
-        '--poll-interval <seconds>',
-        'seconds between render status checks (default 10; 1 against a local emulator)',
-      ).argParser(parseSeconds),
-    )
-    .addOption(
-      new Option('--max-wait <seconds>', 'give up waiting for the render after this long')
-        .default(900)
-        .argParser(parseSeconds),
-    );
 }
 
 /** Describes where the token comes from, for the stage line. */
@@ -83,20 +59,24 @@ export async function runInstruction(rt: Runtime, session: Session, prompt: stri
 async function download(rt: Runtime, videoUrl: string, flags: DownloadFlags): Promise<void> {
   const { out, signal } = rt;
   const url = parseVideoUrl(videoUrl);
-  const client = rt.client();
+  const client = await rt.client();
 
   out.stage(`Connecting to ${client.baseUrl}`);
   await client.getToken({ signal });
   out.done(tokenLine(client));
 
   const session = await client.sessions.create({ signal, language: flags.language });
-  rt.context.sessionId = session.id;
-  out.done(`Session ${session.id}`);
+  const sid = session.id;
+  rt.context.sessionId = sid;
+  const exportAgain = exportCommandLine(sid, flags);
+  rt.context.afterAbort = `Session ${sid} is kept: run the same command again to start over in a new session, or continue this one with "nemovideo state ${sid}" and then "${exportAgain}".`;
+  out.done(`Session ${sid}`);
 
   out.stage(`Uploading ${url}`);
   const upload = await session.uploadUrl(url, { signal });
   for (const file of upload.files) out.done(`Uploaded ${describeUploadedFile(file)}`);
 
+  rt.context.afterAbort = `The agent may still finish the instruction in session ${sid} (it was sent once and is never re-sent): check with "nemovideo state ${sid}", then export with "${exportAgain}". Running the same command again starts over in a new session and costs credits again.`;
   await runInstruction(rt, session, flags.prompt ?? defaultPrompt(flags.quality));
 
   const state = await session.state({ signal });
@@ -109,27 +89,6 @@ async function download(rt: Runtime, videoUrl: string, flags: DownloadFlags): Pr
   reportSaved(rt, saved);
 }
 
-/** Registers `nemovideo download <video-url>`. */
-export function registerDownload(program: Command, runtime: RuntimeFactory): void {
-  const command = program
-    .command('download')
-    .summary('turn a video link into an MP4 on disk (the whole workflow)')
-    .description(
-      'Upload a video link to a new session, ask the agent to prepare it, render it and download the MP4.\n' +
-        'Stages are shown as they happen; progress bars on a terminal, plain lines otherwise.',
-    )
-    .argument('<video-url>', 'http(s) link to the video (YouTube, a CDN, …)')
-    .option(
-      '-p, --prompt <text>',
-      'the instruction for the agent (default: "download this video in MP4 at <quality>")',
-    )
-    .option('--language <code>', 'language of the agent replies (e.g. en, zh-CN)');
-  addExportOptions(command);
-  command.addHelpText(
-    'after',
-    '\nExample:\n  nemovideo download "https://www.youtube.com/watch?v=dQw4w9WgXcQ" -o video.mp4 --quality 1080p',
-  );
-  command.action(async (videoUrl: string, flags: DownloadFlags, cmd: Command) => {
-    await download(runtime(cmd), videoUrl, flags);
-  });
-}
+/** `nemovideo download <video-url>`. */
+export const run: CommandRun = (rt, [videoUrl], flags) =>
+  download(rt, videoUrl as string, flags as unknown as DownloadFlags);

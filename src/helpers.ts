@@ -58,6 +58,7 @@ export type {
   ChatEventType,
   ErrorEvent,
   HeartbeatEvent,
+  MessageEvent,
   TextEvent,
   ThoughtEvent,
   ToolCallEvent,

@@ -112,6 +112,14 @@ async function expectExact(ctx: Ctx, path: string, renderId: string): Promise<vo
   expect(Buffer.compare(bytes, reference)).toBe(0);
 }
 
+/** The anonymous token the CLI cached in its config folder (token.json). */
+function cachedToken(ctx: Ctx): string {
+  const text = readFileSync(join(ctx.home, '.config', 'nemovideo', 'token.json'), 'utf8');
+  const token = /"(?:token|accessToken|value)"\s*:\s*"([^"]{8,})"/.exec(text)?.[1];
+  expect(token, text).toBeDefined();
+  return token ?? '';
+}
+
 function jobsDir(ctx: Ctx): string {
   return join(ctx.home, '.config', 'nemovideo', 'jobs');
 }
@@ -209,9 +217,10 @@ describe.concurrent('kill -9 after each step, then the same command again', () =
         const record = JSON.parse(readFileSync(journalFile(ctx), 'utf8'));
         expect(emulator.session(record.steps.session.sessionId)?.videoInfos).toHaveLength(1);
         await expectExact(ctx, result.path, result.renderId);
-        expect(JSON.parse(readFileSync(journalFile(ctx), 'utf8'))).toMatchObject({
-          status: 'done',
-        });
+        const journal = readFileSync(journalFile(ctx), 'utf8');
+        expect(JSON.parse(journal)).toMatchObject({ status: 'done' });
+        // The token the CLI cached sits next to the journal, never in it.
+        expect(journal).not.toContain(cachedToken(ctx));
       },
       SLOW,
     );

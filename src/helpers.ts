@@ -47,6 +47,8 @@ export { type Clock, systemClock } from './core/timers.js';
 export type {
   ApiErrorDetails,
   DownloadErrorDetails,
+  JournalErrorDetails,
+  JournalProblem,
   NemoErrorOptions,
   TimeoutKind,
 } from './errors/errors.js';
@@ -132,3 +134,33 @@ export {
   type UploadedFile,
   type UploadFileType,
 } from './resources/uploads/upload.js';
+// ── durable workflows (client.workflows) ──
+export {
+  DEFAULT_EXPORT_PROMPT,
+  type ExportJob,
+  type ExportJobOptions,
+  type ExportJobProgress,
+  type ExportJobResult,
+  type ExportJobStep,
+} from './resources/workflows/export-job.js';
+export { FileJournal } from './resources/workflows/file-journal.js';
+export {
+  type DownloadStepRecord,
+  type ExportJobInput,
+  JOURNAL_VERSION,
+  type JobHolder,
+  type JobJournal,
+  type JobListEntry,
+  type JobLock,
+  type JobRecord,
+  MemoryJournal,
+  type MessageStepRecord,
+  parseJobRecord,
+  type RenderStepRecord,
+  type UploadStepRecord,
+} from './resources/workflows/journal.js';
+export type {
+  JournalOption,
+  RemoveJobOptions,
+  WorkflowsResource,
+} from './resources/workflows/workflows.js';

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { hostname } from 'node:os';
 import {
   AbortError,
   ApiError,
@@ -19,6 +20,8 @@ import {
   FileTooLargeError,
   InsufficientCreditsError,
   isNemoError,
+  JobLockedError,
+  JournalError,
   RateLimitError,
   RenderFailedError,
   RenderTimeoutError,
@@ -111,6 +114,51 @@ export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorR
     );
   }
 
+  if (error instanceof JobLockedError) {
+    // The lock names the holder's host: only another host is worth saying (and rules out kill).
+    const elsewhere = error.hostname !== undefined && error.hostname !== hostname();
+    const where = elsewhere ? ` on host ${error.hostname}` : '';
+    const holder = error.pid !== undefined ? `process ${error.pid}${where}` : 'another process';
+    return say(
+      ExitCode.Usage,
+      `Job ${error.jobId} is already running in ${holder}. Wait for it to finish${error.pid !== undefined && !elsewhere ? `, or stop it ("kill ${error.pid}")` : ''}; a job left by a process that died is picked up by the next run.`,
+    );
+  }
+  if (error instanceof JournalError) {
+    const job = error.jobId;
+    const rerun = ctx.resumeCommand ? `"${ctx.resumeCommand} --fresh"` : '--fresh';
+    switch (error.problem) {
+      case 'corrupt':
+        return say(
+          ExitCode.Usage,
+          `The saved job ${job} (${error.location ?? 'journal'}) is damaged; it was left untouched. Remove it with "nemovideo jobs rm ${job}", or start over with ${rerun}.`,
+        );
+      case 'newer-version':
+        return say(
+          ExitCode.Usage,
+          `The saved job ${job} was written by a newer version of nemovideo; it was left untouched. Update (npm install -g nemovideo@latest) to resume it, or start over with ${rerun}.`,
+        );
+      case 'input-changed':
+        return say(
+          ExitCode.Usage,
+          `${error.location ?? 'An input file'} changed since it was uploaded for job ${job}, and the session holds the earlier file. Start over with ${rerun} to upload the new one in a new session (costs credits again).`,
+        );
+      case 'io':
+        return say(
+          ExitCode.Usage,
+          `${firstSentence(sdkSays)} Point NEMO_CONFIG_DIR at a folder nemovideo can write to (now ${configDirOf(ctx)}).`,
+        );
+      default:
+        return say(ExitCode.Usage, `${firstSentence(sdkSays)} Start over with ${rerun}.`);
+    }
+  }
+  if (error instanceof TurnLostError && error.jobId !== undefined) {
+    const rerun = ctx.resumeCommand ? `"${ctx.resumeCommand} --fresh"` : '--fresh';
+    return say(
+      ExitCode.Api,
+      `The instruction of job ${error.jobId} was sent by an earlier run, but session ${sid} has not changed since: the turn was lost. It is not sent again automatically (that could charge twice). Check with "nemovideo state ${sid}"; to start over in a new session (costs credits again), run ${rerun}.`,
+    );
+  }
   if (error instanceof SessionNotFoundError) {
     const which = ctx.sessionId ? `Session ${ctx.sessionId}` : 'The session';
     return say(
@@ -243,6 +291,12 @@ export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorR
     }
   }
   if (error instanceof DownloadError) {
+    if (error.partialPath !== undefined) {
+      return say(
+        ExitCode.Network,
+        `${firstSentence(sdkSays)} The partial file is kept: run "${ctx.resumeCommand ?? exportAgain}" to continue the download from where it stopped.`,
+      );
+    }
     return say(
       ExitCode.Network,
       `${firstSentence(sdkSays)} No partial file was kept: export again ("${exportAgain}"); export costs no credits.`,

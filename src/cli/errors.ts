@@ -70,4 +70,8 @@ export interface DescribeContext {
   exportAgain?: string | undefined;
   /** What to do after an interruption (Ctrl-C) at this point; a rerun when unset. */
   afterAbort?: string | undefined;
+  /** The durable job the command runs (`download`, `jobs resume`). */
+  jobId?: string | undefined;
+  /** The command line that resumes that job. */
+  resumeCommand?: string | undefined;
 }

@@ -43,6 +43,17 @@ export function parseSessionId(value: string): string {
   return id;
 }
 
+/** A job id argument (`nemovideo jobs resume`): one word, as `nemovideo jobs` lists them. */
+export function parseJobId(value: string): string {
+  const id = value.trim();
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(id)) {
+    throw new ArgumentError(
+      'Give a job id as "nemovideo jobs" lists it, e.g. job_3f2a9c1e0b7d4a65.',
+    );
+  }
+  return id;
+}
+
 /** A repeatable option (`--root a --root b`): each use adds its value to the list. */
 export function collect(value: string, previous: unknown): string[] {
   return [...(Array.isArray(previous) ? (previous as string[]) : []), value];

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { collect, parseQuality, parseSeconds, parseSessionId } from './parse.js';
+import { collect, parseJobId, parseQuality, parseSeconds, parseSessionId } from './parse.js';
 import type { CommandSpec, OptionSpec } from './spec.js';
 
 /** Options every command accepts, before or after the command name (docs/cli.md). */
@@ -79,11 +79,51 @@ export const COMMANDS: readonly CommandSpec[] = [
       },
       { flags: '--language <code>', description: 'language of the agent replies (e.g. en, zh-CN)' },
       ...EXPORT_OPTIONS,
+      {
+        flags: '--fresh',
+        description: 'start over: ignore (and replace) the saved job of this command',
+      },
     ],
     examples: [
       'nemovideo download "https://www.youtube.com/watch?v=dQw4w9WgXcQ" -o video.mp4 --quality 1080p',
     ],
     load: async () => (await import('./commands/download.js')).run,
+  },
+  {
+    name: 'jobs',
+    summary: 'list, resume or remove saved download jobs (a download resumes after Ctrl-C)',
+    description:
+      'Every "nemovideo download" is saved as a job, step by step, in the config folder (NEMO_CONFIG_DIR/jobs):\n' +
+      'run the same command again, or "nemovideo jobs resume <job-id>", and it continues where it stopped,\n' +
+      'without a second session, upload or message. Without a subcommand: list the jobs (newest first).',
+    examples: [
+      'nemovideo jobs',
+      'nemovideo jobs resume job_3f2a9c1e0b7d4a65',
+      'nemovideo jobs rm --all',
+    ],
+    load: async () => (await import('./commands/jobs.js')).runList,
+    subcommands: [
+      {
+        name: 'resume',
+        summary: 'continue a saved job where it stopped',
+        arguments: [
+          { name: '<job-id>', description: 'the job (from "nemovideo jobs")', parse: parseJobId },
+        ],
+        options: EXPORT_OPTIONS.filter((o) => !/--output|--quality/.test(o.flags)),
+        examples: ['nemovideo jobs resume job_3f2a9c1e0b7d4a65'],
+        load: async () => (await import('./commands/jobs.js')).runResume,
+      },
+      {
+        name: 'rm',
+        summary: 'remove saved jobs and their partial downloads (not finished files)',
+        arguments: [
+          { name: '[job-id...]', description: 'the jobs to remove (from "nemovideo jobs")' },
+        ],
+        options: [{ flags: '--all', description: 'remove every saved job that is not running' }],
+        examples: ['nemovideo jobs rm job_3f2a9c1e0b7d4a65', 'nemovideo jobs rm --all'],
+        load: async () => (await import('./commands/jobs.js')).runRemove,
+      },
+    ],
   },
   {
     name: 'session',

@@ -54,7 +54,10 @@ export interface CommandSpec {
   options?: readonly OptionSpec[];
   /** Command lines shown under "Example:" in the command's help. */
   examples?: readonly string[];
-  /** Subcommands (`nemovideo session new`). A command has subcommands or `load`, not both. */
+  /**
+   * Subcommands (`nemovideo session new`). With `load` too, the command itself runs when no
+   * subcommand is given (`nemovideo jobs` lists, `nemovideo jobs rm` removes).
+   */
   subcommands?: readonly CommandSpec[];
   /**
    * The command parses its own arguments: everything after its name reaches `run` untouched as

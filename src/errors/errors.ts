@@ -237,9 +237,19 @@ export class TurnTimeoutError extends TimeoutError {
   override name = 'TurnTimeoutError';
 }
 
-/** Disconnect recovery read the state repeatedly and saw no change: the turn failed. */
+/**
+ * Disconnect recovery read the state repeatedly and saw no change: the turn
+ * failed. From a durable workflow (`client.workflows`), `jobId` names the job
+ * whose recorded message was lost: it is never sent again automatically.
+ */
 export class TurnLostError extends NemoError {
   override name = 'TurnLostError';
+  /** The durable job whose message was lost, when a resume found it lost. */
+  readonly jobId: string | undefined;
+  constructor(message: string, options: NemoErrorOptions & { jobId?: string | undefined } = {}) {
+    super(message, options);
+    this.jobId = options.jobId;
+  }
 }
 
 /** The draft has no track with segments, so there is nothing to export yet. */
@@ -314,4 +324,73 @@ export class DownloadError extends NemoError {
  */
 export class UploadError extends NemoError {
   override name = 'UploadError';
+}
+
+/** Why a {@link JournalError} was raised. */
+export type JournalProblem =
+  /** The entry is not valid JSON or not a job record. */
+  | 'corrupt'
+  /** The entry was written by a newer release (a higher schema `version`). */
+  | 'newer-version'
+  /** The entry belongs to another job (another API, other inputs) than the one asked for. */
+  | 'mismatch'
+  /** An input file changed since it was uploaded for this job. */
+  | 'input-changed'
+  /** The journal could not be read or written (permissions, disk full…). */
+  | 'io'
+  /** Another process holds the job (see {@link JobLockedError}). */
+  | 'locked';
+
+/** What a {@link JournalError} knows beyond its message. */
+export interface JournalErrorDetails extends NemoErrorOptions {
+  jobId: string;
+  problem: JournalProblem;
+  /** Where the entry lives (a file path, "memory", a queue job…), when known. */
+  location?: string | undefined;
+}
+
+/**
+ * The job journal (durable workflows) cannot be used for this job: its entry
+ * is corrupt or from a newer release, belongs to other inputs, an input file
+ * changed since it was uploaded, or the journal could not be read or written.
+ * The entry is left untouched; the message says how to clear it (remove the
+ * entry, or run the job with `fresh`).
+ */
+export class JournalError extends NemoError {
+  override name = 'JournalError';
+  /** The job id. */
+  readonly jobId: string;
+  readonly problem: JournalProblem;
+  /** Where the entry lives, when known. */
+  readonly location: string | undefined;
+  constructor(message: string, details: JournalErrorDetails) {
+    super(message, { cause: details.cause });
+    this.jobId = details.jobId;
+    this.problem = details.problem;
+    this.location = details.location;
+  }
+}
+
+/**
+ * Another process (or another call in this one) is running the job: its lock
+ * names the holder. Wait for it to finish, or stop it; a lock left by a
+ * process that no longer runs on this host is taken over automatically.
+ */
+export class JobLockedError extends JournalError {
+  override name = 'JobLockedError';
+  /** The holder's process id, when known. */
+  readonly pid: number | undefined;
+  /** The holder's host name, when known. */
+  readonly hostname: string | undefined;
+  constructor(
+    message: string,
+    details: Omit<JournalErrorDetails, 'problem'> & {
+      pid?: number | undefined;
+      hostname?: string | undefined;
+    },
+  ) {
+    super(message, { ...details, problem: 'locked' });
+    this.pid = details.pid;
+    this.hostname = details.hostname;
+  }
 }

@@ -65,7 +65,6 @@ describe('nemovideo download', () => {
       '✓ Uploaded ',
       '› Asking the agent: "download this video in MP4 at 1080p"',
       '✓ Agent: ',
-      'Timeline (1 track)',
       '› Rendering 1080p MP4',
       'render: 100%',
       '› Downloading',
@@ -154,6 +153,9 @@ describe('nemovideo download', () => {
       sessionId: expect.stringMatching(/^\d+$/),
       renderId: expect.stringMatching(/^render_/),
       url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+\.mp4$/),
+      jobId: expect.stringMatching(/^job_[0-9a-f]{16}$/),
+      resumedSteps: [],
+      transferredBytes: statSync(file).size,
     });
     expect((await probeMp4(file)).valid).toBe(true);
   });
@@ -412,7 +414,7 @@ describe('Ctrl-C', () => {
     });
     await cli.waitFor('› Downloading');
     // A quarter of the bytes has arrived (written to the temporary file as they come).
-    await cli.waitFor('download: 25%');
+    await cli.waitFor(/download: [1-9]\d%/);
     expect(readdirSync(out).some((f) => f.endsWith('.part'))).toBe(true);
     cli.child.kill('SIGINT');
     const run = await cli.done;
@@ -420,17 +422,19 @@ describe('Ctrl-C', () => {
     // The last line says what to do next, and that works as written.
     const last = lines(run.stderr).at(-1) ?? '';
     const next =
-      /^error: Aborted\. The download was interrupted; the part received is kept in \S+video\.mp4\.part: run "(nemovideo export \d+ -o out\/video\.mp4)" to resume it \(export costs no credits\)\.$/.exec(
+      /^error: Aborted\. Job job_[0-9a-f]{16} is saved: run the same command to resume it \("(nemovideo download \S+ -o out\/video\.mp4)", or "nemovideo jobs resume job_[0-9a-f]{16}"\); what is done is not done again and the instruction is never sent twice\.$/.exec(
         last,
       );
     expect(next, last).not.toBeNull();
-    // The SDK keeps an interrupted download to resume it (#15.3): the part and its sidecar.
     expect(readdirSync(out).sort()).toEqual(['video.mp4.part', 'video.mp4.part.json']);
-    const again = await runCli((next?.[1] ?? '').split(' ').slice(1), {
-      apiUrl: served.url,
-      home: dir.path,
-    });
+    // The words of the command as a shell would pass them (the link is quoted).
+    const words = (next?.[1] ?? '')
+      .split(' ')
+      .slice(1)
+      .map((w) => w.replace(/^'(.*)'$/, '$1'));
+    const again = await runCli(words, { apiUrl: served.url, home: dir.path });
     expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('› Downloading (resuming at ');
     expect((await probeMp4(join(out, 'video.mp4'))).valid).toBe(true);
     expect(readdirSync(out)).toEqual(['video.mp4']);
   }, 60_000);
@@ -468,7 +472,7 @@ describe('Ctrl-C', () => {
     expect(run.code).toBe(130);
     expect(served.emulator.requests.some((r) => r.path.endsWith('/cancel'))).toBe(false);
     expect(lines(run.stderr).at(-1)).toMatch(
-      /^error: Aborted\. No file was written; the render may still finish on the server\. Export again with "nemovideo export \d+ -o v\.mp4" \(export costs no credits\)\.$/,
+      /^error: Aborted\. Job job_[0-9a-f]{16} is saved: run the same command to resume it \("nemovideo download \S+ -o v\.mp4", or "nemovideo jobs resume job_[0-9a-f]{16}"\); what is done is not done again and the instruction is never sent twice\.$/,
     );
   });
 });

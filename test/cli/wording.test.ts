@@ -176,7 +176,7 @@ describe('"Aborted." says what to do next', () => {
     expect(posts).toHaveLength(1);
   });
 
-  it('download, during the instruction: the session is kept, with the commands to finish it', async () => {
+  it('download, during the instruction: the job is saved, with the command that resumes it', async () => {
     const { served, home } = await setup();
     served.emulator.agent(() => [
       { toolCall: { name: 'prepare_export', args: {} } },
@@ -190,8 +190,10 @@ describe('"Aborted." says what to do next', () => {
     expect(run.code).toBe(130);
     const sid = /✓ Session (\d+)/.exec(run.stderr)?.[1];
     expect(sid).toBeDefined();
+    const jobId = /"nemovideo jobs resume (job_[0-9a-f]{16})"/.exec(run.stderr)?.[1];
+    expect(jobId).toBeDefined();
     expect(errorLine(run.stderr)).toBe(
-      `error: Aborted. The agent may still finish the instruction in session ${sid} (it was sent once and is never re-sent): check with "nemovideo state ${sid}", then export with "nemovideo export ${sid} -o clip.mp4". Running the same command again starts over in a new session and costs credits again.`,
+      `error: Aborted. Job ${jobId} is saved: run the same command to resume it ("nemovideo download '${VIDEO}' -o clip.mp4", or "nemovideo jobs resume ${jobId}"); what is done is not done again and the instruction is never sent twice.`,
     );
   });
 });

@@ -74,7 +74,8 @@ export interface SavedVideo {
   bytes: number;
   durationSec: number | undefined;
   renderId: string;
-  url: string;
+  /** Where the file came from; null when nothing was fetched (a job already done). */
+  url: string | null;
   sessionId: string;
 }
 
@@ -176,8 +177,12 @@ export async function exportToFile(
   };
 }
 
-/** Print the end of a `download` or `export`: the path, size and duration. */
-export function reportSaved(rt: Runtime, saved: SavedVideo): void {
+/** Print the end of a `download` or `export`: the path, size and duration (`extra` joins the JSON). */
+export function reportSaved(
+  rt: Runtime,
+  saved: SavedVideo,
+  extra: Record<string, unknown> = {},
+): void {
   const { out } = rt;
   const duration = saved.durationSec !== undefined ? `, ${formatDuration(saved.durationSec)}` : '';
   if (out.json) {
@@ -188,6 +193,7 @@ export function reportSaved(rt: Runtime, saved: SavedVideo): void {
       sessionId: saved.sessionId,
       renderId: saved.renderId,
       url: saved.url,
+      ...extra,
     });
     return;
   }

@@ -445,6 +445,12 @@ export function notReady(sessionId: string, draft: Timeline | null): DraftNotRea
   );
 }
 
+/** @internal Hooks of {@link startRender} for durable workflows. */
+export interface StartRenderHooks {
+  /** Called with each render id just before its start request (twice when the start is retried). */
+  beforeStart?: ((renderId: string) => Promise<void>) | undefined;
+}
+
 /**
  * @internal Start a render. The id is chosen here; the start is sent with
  * replay `refusal-only` (a 429 or a token refresh replays the same id: the
@@ -455,6 +461,7 @@ export async function startRender(
   ctx: ClientContext,
   sessionId: string,
   options: RenderOptions = {},
+  hooks: StartRenderHooks = {},
 ): Promise<RenderJob> {
   const { draft: given, output, ...request } = options;
   const draft = await draftToRender(ctx, sessionId, given, request);
@@ -463,8 +470,10 @@ export async function startRender(
     draft,
     output: { ...ctx.backend.render.output, ...output },
   };
-  const send = (id: string) =>
-    ctx.transport.json<unknown>({
+  const send = async (id: string) => {
+    // Durable workflows record the id before the request: a crash after it still finds the job.
+    await hooks.beforeStart?.(id);
+    return ctx.transport.json<unknown>({
       ...request,
       method: 'POST',
       path: ctx.backend.paths.renderStart,
@@ -472,6 +481,7 @@ export async function startRender(
       replay: 'refusal-only',
       what: 'the render start response',
     });
+  };
   const started = ctx.clock.now();
   let id = newRenderId(started);
   try {

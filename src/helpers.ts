@@ -44,7 +44,12 @@ export type { RetryTiming } from './core/retry.js';
 export { type Clock, systemClock } from './core/timers.js';
 
 // ── errors ──
-export type { ApiErrorDetails, NemoErrorOptions, TimeoutKind } from './errors/errors.js';
+export type {
+  ApiErrorDetails,
+  DownloadErrorDetails,
+  NemoErrorOptions,
+  TimeoutKind,
+} from './errors/errors.js';
 export { ErrorCode } from './errors/from-response.js';
 
 // ── chat: event members, intent routing, reply translation ──

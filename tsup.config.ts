@@ -14,17 +14,43 @@ const shared = {
 /**
  * Packages only the CLI (commander) or the emulator (busboy and its streamsearch) use: bundled
  * into the chunks that import them, so they are not dependencies of the package and SDK users
- * never install them. The SDK's own dependencies (ky, eventsource-parser, zod) stay external;
+ * never install them. The SDK's own dependencies ky and eventsource-parser stay external (zod:
+ * BUNDLED_ZOD, below);
  * scripts/check-package.ts checks both lists against dist/.
  */
 const BUNDLED_CJS = ['commander', 'busboy', 'streamsearch'];
 /**
+ * zod is bundled too, tree-shaken to the schema kinds the SDK uses (issue #14.6, import cost).
+ * Every zod entry (`zod/mini`, `zod/v4/core`, and `zod` for the MCP server) loads zod's whole
+ * module graph, the ~50 locale files included, which made a cold `import('nemovideo')` cost
+ * more than ky and zod's own load put together. Bundled, it is one chunk of what we use. `zod`
+ * stays a dependency: the declaration files name its types (`Schema<T>`).
+ */
+const BUNDLED_ZOD = [/^zod(\/|$)/];
+
+/**
+ * ...but not for the MCP server (`nemovideo mcp`): it and its SDK use classic `zod`, whose
+ * `z.core` namespace keeps every module of zod's core, and a chunk shared with the SDK would carry
+ * them all (JSON Schema generation included) into every SDK import and browser bundle. The MCP
+ * chunk imports the `zod` package instead; no schema passes between it and the SDK.
+ */
+const zodExternalForMcp: Plugin = {
+  name: 'zod-external-for-mcp',
+  setup(build) {
+    build.onResolve({ filter: /^zod(\/|$)/ }, (args) =>
+      /[\\/](src[\\/]mcp|node_modules[\\/]@modelcontextprotocol)[\\/]/.test(args.importer)
+        ? { path: args.path, external: true }
+        : undefined,
+    );
+  },
+};
+/**
  * All that is bundled: the CommonJS packages above, and the MCP server package (a dev
  * dependency), bundled into the chunk that only `nemovideo mcp` loads (a dynamic import), so it
  * is neither a dependency of the package nor loaded by the SDK or the other commands. Its own
- * dependency, zod, stays external (ours).
+ * dependency, zod, stays external (see zodExternalForMcp).
  */
-const BUNDLED = [...BUNDLED_CJS, /^@modelcontextprotocol\//];
+const BUNDLED = [...BUNDLED_CJS, /^@modelcontextprotocol\//, ...BUNDLED_ZOD];
 
 const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 const BUNDLED_FILE = new RegExp(
@@ -83,7 +109,7 @@ export default defineConfig([
     format: ['esm'],
     splitting: true,
     noExternal: BUNDLED,
-    esbuildPlugins: [builtinRequiresAsImports],
+    esbuildPlugins: [zodExternalForMcp, builtinRequiresAsImports],
     dts: {
       entry: {
         index: 'src/index.ts',
@@ -107,7 +133,7 @@ export default defineConfig([
     format: ['cjs'],
     splitting: true,
     noExternal: BUNDLED,
-    esbuildPlugins: [builtinRequiresAsImports],
+    esbuildPlugins: [zodExternalForMcp, builtinRequiresAsImports],
     dts: true,
   },
 ]);

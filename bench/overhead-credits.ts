@@ -3,8 +3,8 @@
  * loopback server, versus the same number of raw `fetch` + `res.json()` calls
  * with the same headers, and of bare `ky` calls with the same options (prefix
  * URL, headers, a 60 s timeout like the SDK's default, JSON decoding), in the
- * same process. Rounds interleave the three so drift (JIT, GC, CPU frequency)
- * hits all sides equally. Goals (#14.6): ≤ 1.1× bare ky (what our layer adds on
+ * same process. Rounds interleave the three, in all six orders in turn, so drift
+ * (JIT, GC, CPU frequency) hits all sides equally. Goals (#14.6): ≤ 1.1× bare ky (what our layer adds on
  * top of ky stays under 10 %), and ≤ 1.25× raw fetch unless ky alone is above it.
  */
 import ky from 'ky';
@@ -25,7 +25,7 @@ export interface OverheadOptions {
 
 export async function run(options: OverheadOptions = {}): Promise<BenchResult[]> {
   const calls = options.calls ?? 2000;
-  const rounds = options.rounds ?? 16;
+  const rounds = options.rounds ?? 24;
   const warmup = options.warmup ?? 400;
   const perRound = Math.ceil(calls / rounds);
 
@@ -90,15 +90,17 @@ export async function run(options: OverheadOptions = {}): Promise<BenchResult[]>
     const sdkRounds: number[] = [];
     const rawRounds: number[] = [];
     const kyRounds: number[] = [];
+    // Each round runs the three sides back to back, in an order that rotates and reverses from
+    // round to round (all six orders), so no side always runs first or right after another.
+    const sides = [
+      { fn: rawCall, out: rawRounds },
+      { fn: sdkCall, out: sdkRounds },
+      { fn: kyCall, out: kyRounds },
+    ];
     for (let r = 0; r < rounds; r++) {
-      if (r % 2 === 0) {
-        rawRounds.push(await loop(rawCall, perRound));
-        sdkRounds.push(await loop(sdkCall, perRound));
-      } else {
-        sdkRounds.push(await loop(sdkCall, perRound));
-        rawRounds.push(await loop(rawCall, perRound));
-      }
-      kyRounds.push(await loop(kyCall, perRound));
+      const rotated = [0, 1, 2].map((i) => sides[(i + r) % 3] as (typeof sides)[number]);
+      const order = Math.floor(r / 3) % 2 === 0 ? rotated : rotated.reverse();
+      for (const side of order) side.out.push(await loop(side.fn, perRound));
     }
     const sdkTotal = sdkRounds.reduce((a, b) => a + b, 0);
     const rawTotal = rawRounds.reduce((a, b) => a + b, 0);

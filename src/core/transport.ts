@@ -19,7 +19,7 @@ import type { BackendProfile } from './backend.js';
 import { ERROR_BODY_BYTES, readBounded, webBody } from './body.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
-import { canUseNodeHttp, nodeHttpTransfer } from './node-http.js';
+import { canUseNodeHttp } from './node-http-gate.js';
 import {
   decideRetry,
   type Outcome,
@@ -249,7 +249,9 @@ export class Transport {
     const { signal, timeoutMs } = options;
     const headersDeadline = deadline(this.config.clock, timeoutMs);
     const combined = linkSignals(signal, headersDeadline.signal);
-    const transfer = canUseNodeHttp(this.config.customFetch) ? nodeHttpTransfer : this.#fetch;
+    const transfer = canUseNodeHttp(this.config.customFetch)
+      ? await nodeHttpTransfer()
+      : this.#fetch;
     try {
       return await transfer.send({
         url,
@@ -471,7 +473,7 @@ export class Transport {
     signal: AbortSignal | undefined,
   ): Promise<Response> {
     const chunks = await (spec.reusedBody as () => ReusedChunks | Promise<ReusedChunks>)();
-    const fetched = await nodeHttpTransfer.send({
+    const fetched = await (await nodeHttpTransfer()).send({
       url: this.url(spec.path),
       method: spec.method,
       headers: { ...this.config.attributionHeaders, ...headers },
@@ -584,6 +586,11 @@ async function readBody(response: Response, cap: number) {
     return { text: await response.text(), overflowed: false };
   }
   return readBounded(webBody(response), cap);
+}
+
+/** The `node:http` transfer, loaded on first use (Node only: a browser bundle keeps it in a chunk it never loads). */
+async function nodeHttpTransfer(): Promise<BodyTransfer> {
+  return (await import('./node-http.js')).nodeHttpTransfer;
 }
 
 function describeError(error: unknown): string {

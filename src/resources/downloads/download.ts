@@ -20,7 +20,6 @@ import {
   openDownload,
   shown,
 } from './fetch.js';
-import { openPathTarget } from './path-target.js';
 import { type PartialFile, type Sink, streamSink } from './sinks.js';
 
 /**
@@ -241,7 +240,8 @@ export async function download(
 
   const sink =
     typeof to === 'string'
-      ? await openPathTarget(to, {
+      ? // Loaded on first use: a path target is Node-only, so a browser bundle never loads it.
+        await (await import('./path-target.js')).openPathTarget(to, {
           resume: options.resume ?? true,
           url: start,
           renderId: options.renderId,

@@ -338,7 +338,7 @@ export type JournalProblem =
   | 'input-changed'
   /** The journal could not be read or written (permissions, disk full…). */
   | 'io'
-  /** Another process holds the job (see {@link JobLockedError}). */
+  /** Another process holds the job (see `JobLockedError`). */
   | 'locked';
 
 /** What a {@link JournalError} knows beyond its message. */

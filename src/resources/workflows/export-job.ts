@@ -722,7 +722,7 @@ function transientRead(error: unknown): boolean {
  * the recovery schedule counted from when the message was sent (by default
  * 30 s after it, then every 60 s, 5 reads), since the turn may still be
  * running; still unchanged after the last one → the turn was lost: a
- * {@link TurnLostError}. A resume long after the send reads once.
+ * `TurnLostError`. A resume long after the send reads once.
  */
 async function confirmTurn(
   ctx: ClientContext,

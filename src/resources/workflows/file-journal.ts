@@ -206,7 +206,7 @@ export class FileJournal implements JobJournal {
   }
 
   /**
-   * Take the job's lock file, or throw a {@link JobLockedError} naming the
+   * Take the job's lock file, or throw a `JobLockedError` naming the
    * process that holds it. A stale lock (its process is gone) is taken over.
    *
    * @example `const lock = await journal.lock(jobId); try { … } finally { await lock.release(); }`

@@ -175,7 +175,7 @@ export interface JobLock {
  * Where durable workflows record their steps. Implement it to keep jobs
  * elsewhere (a database, a queue job's data): `load`/`save` one record per job
  * id (`save` replaces the whole record, atomically), `remove`, and `lock`,
- * which must refuse with a {@link JobLockedError} naming the holder while
+ * which must refuse with a `JobLockedError` naming the holder while
  * another process (or call) holds the job. `load` throws a
  * {@link JournalError} for an entry it cannot read (use {@link parseJobRecord}).
  *
@@ -215,7 +215,7 @@ export interface JobJournal {
   save(jobId: string, record: JobRecord): Promise<void>;
   /** Delete the job's record (nothing when there is none). */
   remove(jobId: string): Promise<void>;
-  /** Hold the job; refuses with a {@link JobLockedError} naming the holder when it is held. */
+  /** Hold the job; refuses with a `JobLockedError` naming the holder when it is held. */
   lock(jobId: string): Promise<JobLock>;
   /** Every entry, newest first (optional: `nemovideo jobs` needs it). */
   list?(): Promise<JobListEntry[]>;

@@ -85,9 +85,9 @@ export class WorkflowsResource {
    * upload or message; the same render while it is valid; the download
    * continues from its last byte. A message recorded as sent is never sent
    * again: after a crash mid-turn, the session state tells whether the turn
-   * ran (else a {@link TurnLostError}). A job already done returns at once
+   * ran (else a `TurnLostError`). A job already done returns at once
    * while its file is there. Two processes on one job: the second gets a
-   * {@link JobLockedError} naming the first.
+   * `JobLockedError` naming the first.
    *
    * @throws {JobLockedError} another process (or call) runs the job.
    * @throws {JournalError} its journal entry is corrupt, from a newer release, or for other inputs; an uploaded file changed; the journal cannot be written.
@@ -170,7 +170,7 @@ export class WorkflowsResource {
 
   /**
    * Remove a job from the journal, and its partial download unless
-   * `keepPartial`. Refuses (a {@link JobLockedError}) while a process runs it.
+   * `keepPartial`. Refuses (a `JobLockedError`) while a process runs it.
    * Resolves to false when there was no such job. An unreadable entry is
    * removed too.
    *

@@ -7,6 +7,7 @@ import type { ClientContext } from './core/context.js';
 import { isNodeLike, readEnv } from './core/env.js';
 import { headerValueProblem } from './core/headers.js';
 import { LevelLogger, type Logger, type LogLevel, resolveLogLevel } from './core/logger.js';
+import { MemoryRateBudget, type RateBudget } from './core/rate-budget.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './core/retry.js';
 import { raceSignal } from './core/signal.js';
 import { type Clock, systemClock } from './core/timers.js';
@@ -59,6 +60,13 @@ export interface NemoClientOptions {
    * or with `clientIdFile: false`: in memory.
    */
   tokenStore?: TokenStore | undefined;
+  /**
+   * The 429 backoff shared by every request of this client: a 429 anywhere
+   * pauses them all until its `Retry-After` has passed. Default: one in memory
+   * per client. Pass one instance to several clients to pause them together, or
+   * a Redis one (`nemovideo/redis`) to share it across processes and machines.
+   */
+  rateBudget?: RateBudget | undefined;
   /** Attribution header values. */
   attribution?: Attribution | undefined;
   /** Retries of a failed request where replaying is harmless. Default 2. */
@@ -215,6 +223,7 @@ export class NemoClient {
       allowInsecureHttp,
       token: options.token,
       clientIds,
+      rateBudget: options.rateBudget ?? new MemoryRateBudget(clock),
       tokenStore:
         options.tokenStore ??
         (options.clientIdFile !== false && isNodeLike()

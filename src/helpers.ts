@@ -32,6 +32,7 @@ export {
   MemoryTokenStore,
   type StoredToken,
   type TokenStore,
+  type TokenStoreLock,
 } from './core/auth/token-store.js';
 export {
   type BackendOverrides,
@@ -40,6 +41,7 @@ export {
   DEFAULT_BACKEND,
 } from './core/backend.js';
 export type { Logger, LogLevel } from './core/logger.js';
+export { MemoryRateBudget, type RateBudget } from './core/rate-budget.js';
 export type { RetryTiming } from './core/retry.js';
 export { type Clock, systemClock } from './core/timers.js';
 

@@ -59,6 +59,12 @@ export interface BackendProfile {
     recoveryIntervalMs: number;
     recoveryMaxUnchangedReads: number;
   };
+  /**
+   * What work costs, in credits (protocol: editing about 50 a session, generating
+   * about 100 a clip; exports are free). Used to tell before a batch whether the
+   * balance covers it.
+   */
+  costs: { editSession: number; generateClip: number };
   /** Render output defaults and poll cadence. */
   render: {
     output: { format: string; quality: string };
@@ -125,6 +131,7 @@ export const DEFAULT_BACKEND: BackendProfile = {
     recoveryIntervalMs: 60_000,
     recoveryMaxUnchangedReads: 5,
   },
+  costs: { editSession: 50, generateClip: 100 },
   render: {
     output: { format: 'mp4', quality: 'high' },
     pollIntervalMs: 30_000,
@@ -159,6 +166,7 @@ export function resolveBackend(overrides: BackendOverrides = {}): BackendProfile
     attributionHeaders: { ...DEFAULT_BACKEND.attributionHeaders, ...overrides.attributionHeaders },
     sessionDefaults: { ...DEFAULT_BACKEND.sessionDefaults, ...overrides.sessionDefaults },
     turn: { ...DEFAULT_BACKEND.turn, ...overrides.turn },
+    costs: { ...DEFAULT_BACKEND.costs, ...overrides.costs },
     render: {
       ...DEFAULT_BACKEND.render,
       ...overrides.render,

@@ -22,7 +22,9 @@ import {
   type DownloadTarget,
   download,
 } from './resources/downloads/download.js';
+import { RendersResource } from './resources/renders/renders.js';
 import { SessionsResource } from './resources/sessions/sessions.js';
+import { WorkflowsResource } from './resources/workflows/workflows.js';
 
 /** Values of the three attribution headers (`X-Skill-Source`, `-Version`, `-Platform`). */
 export interface Attribution {
@@ -43,14 +45,15 @@ export interface NemoClientOptions {
   /** Stable client id for the anonymous token. Default `NEMO_CLIENT_ID`, else the client id file. */
   clientId?: string | undefined;
   /**
-   * Client id file, or `false` to keep the client id and the anonymous token in
-   * memory only (nothing is written to disk). Default `<configDir>/client_id`
+   * Client id file, or `false` to keep the client id, the anonymous token and
+   * the job journal in memory only (nothing is written to disk). Default `<configDir>/client_id`
    * (an existing `~/.config/nemovideo/client_id` is still read).
    */
   clientIdFile?: string | false | undefined;
   /**
-   * The config folder (Node): it holds the client id file and the token store
-   * shared with the CLI. Default `NEMO_CONFIG_DIR`, else `~/.config/nemovideo`.
+   * The config folder (Node): it holds the client id file, the token store
+   * shared with the CLI and the job journal of `client.workflows` (`jobs/`).
+   * Default `NEMO_CONFIG_DIR`, else `~/.config/nemovideo`.
    */
   configDir?: string | undefined;
   /**
@@ -156,6 +159,10 @@ export class NemoClient {
   readonly sessions: SessionsResource;
   /** Credit balance. */
   readonly credits: CreditsResource;
+  /** Render jobs by id, from any process (`client.renders.retrieve()`). */
+  readonly renders: RendersResource;
+  /** Durable workflows: `client.workflows.export()` records each step and resumes after a crash. */
+  readonly workflows: WorkflowsResource;
   /** The resolved API origin. */
   readonly baseUrl: string;
   /** The backend profile in force (documented defaults plus overrides). */
@@ -241,6 +248,11 @@ export class NemoClient {
     };
     this.sessions = new SessionsResource(this.#ctx);
     this.credits = new CreditsResource(this.#ctx);
+    this.renders = new RendersResource(this.#ctx);
+    this.workflows = new WorkflowsResource(this.#ctx, {
+      configDir: options.configDir,
+      persist: options.clientIdFile !== false,
+    });
   }
 
   /**

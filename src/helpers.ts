@@ -46,7 +46,13 @@ export type { RetryTiming } from './core/retry.js';
 export { type Clock, systemClock } from './core/timers.js';
 
 // ── errors ──
-export type { ApiErrorDetails, NemoErrorOptions, TimeoutKind } from './errors/errors.js';
+export type {
+  ApiErrorDetails,
+  JournalErrorDetails,
+  JournalProblem,
+  NemoErrorOptions,
+  TimeoutKind,
+} from './errors/errors.js';
 export { ErrorCode } from './errors/from-response.js';
 
 // ── chat: event members, intent routing, reply translation ──
@@ -81,13 +87,14 @@ export { type CreditBalance, CreditsResource } from './resources/credits/credits
 // ── renders and downloads ──
 export type { DownloadTarget } from './resources/downloads/download.js';
 export type { ExportProgress } from './resources/renders/export.js';
+export type { RenderStatus, RenderStatusValue } from './resources/renders/poll.js';
 export type {
+  RenderJobJSON,
   RenderOptions,
   RenderOutput,
-  RenderStatus,
-  RenderStatusValue,
   RenderWaitOptions,
 } from './resources/renders/render.js';
+export type { RendersResource, RetrieveRenderOptions } from './resources/renders/renders.js';
 export type { SessionInfo } from './resources/sessions/session.js';
 export { type CreateSessionOptions, SessionsResource } from './resources/sessions/sessions.js';
 // ── timeline ──
@@ -127,3 +134,33 @@ export {
   type UploadedFile,
   type UploadFileType,
 } from './resources/uploads/upload.js';
+// ── durable workflows (client.workflows) ──
+export {
+  DEFAULT_EXPORT_PROMPT,
+  type ExportJob,
+  type ExportJobOptions,
+  type ExportJobProgress,
+  type ExportJobResult,
+  type ExportJobStep,
+} from './resources/workflows/export-job.js';
+export { FileJournal } from './resources/workflows/file-journal.js';
+export {
+  type DownloadStepRecord,
+  type ExportJobInput,
+  JOURNAL_VERSION,
+  type JobHolder,
+  type JobJournal,
+  type JobListEntry,
+  type JobLock,
+  type JobRecord,
+  MemoryJournal,
+  type MessageStepRecord,
+  parseJobRecord,
+  type RenderStepRecord,
+  type UploadStepRecord,
+} from './resources/workflows/journal.js';
+export type {
+  JournalOption,
+  RemoveJobOptions,
+  WorkflowsResource,
+} from './resources/workflows/workflows.js';

@@ -1,7 +1,7 @@
 /**
  * nemovideo: the TypeScript SDK for the NemoVideo agent API.
  *
- * This file is the root public surface, kept small (46 names): the client, the
+ * This file is the root public surface, kept small (48 names): the client, the
  * errors, and the types you name in everyday code. Building blocks and the
  * remaining types (intent routing, reply translation, timeline helpers, backend
  * defaults, token stores, clocks, event member types) are in `nemovideo/helpers`;
@@ -28,6 +28,8 @@ export {
   FileTooLargeError,
   InsufficientCreditsError,
   isNemoError,
+  JobLockedError,
+  JournalError,
   NemoError,
   RateLimitError,
   RenderFailedError,

@@ -48,6 +48,8 @@ const ROOT = [
   'ExportNotAllowedError',
   'FileTooLargeError',
   'InsufficientCreditsError',
+  'JobLockedError',
+  'JournalError',
   'NemoError',
   'RateLimitError',
   'RenderFailedError',
@@ -107,11 +109,13 @@ describe('package surface', () => {
       TurnTimeoutError: ['turn-heartbeats-only', 1, 'x'],
       RenderTimeoutError: ['render_1', 1, 'x'],
       RenderFailedError: ['render_1', 'x'],
+      JournalError: ['x', { jobId: 'job_1', problem: 'corrupt' }],
+      JobLockedError: ['x', { jobId: 'job_1', pid: 1 }],
     };
     const classes = Object.entries(sdk).filter(
       ([name, value]) => typeof value === 'function' && /^[A-Z]\w*Error$/.test(name),
     );
-    expect(classes.length).toBe(22);
+    expect(classes.length).toBe(24);
     for (const [name, Class] of classes) {
       if (name !== 'NemoError') expect(name.startsWith('Nemo')).toBe(false);
       const made = new (Class as new (...a: unknown[]) => Error)(...(args[name] ?? ['x', api]));

@@ -81,7 +81,7 @@ Environment:
   NEMO_CLIENT_ID   client id sent when requesting an anonymous token
   NO_COLOR         disable colors
 
-Reference: docs/cli.md in the nemovideo repository.`;
+Documentation: https://github.com/nemovideo/nemovideo/blob/main/docs/cli.md`;
 
 /**
  * Builds the `nemovideo` commander program. Commands run through `factory`, which

@@ -65,10 +65,23 @@ export interface BackendProfile {
    * balance covers it.
    */
   costs: { editSession: number; generateClip: number };
-  /** Render output defaults and poll cadence. */
+  /**
+   * Render output defaults and the poll schedule. A wait polls first after
+   * `firstPollDelayMs`, then waits `pollBackoff` times longer each time, up to
+   * the documented cadence `pollIntervalMs`; it gives up after `maxPolls` polls
+   * (the documented budget). With the defaults the polls come at 1, 3, 7, 15,
+   * 31 s, then every 30 s: a 90 s render costs 7 polls, 10 polls cover 181 s
+   * (docs/rendering-and-downloads.md shows the arithmetic).
+   */
   render: {
     output: { format: string; quality: string };
+    /** Wait before the first poll of a job (1 000 ms). */
+    firstPollDelayMs: number;
+    /** Each wait is the previous one times this (2), up to `pollIntervalMs`. */
+    pollBackoff: number;
+    /** The documented cadence, the longest wait between two polls (30 000 ms; alternative 10 000). */
     pollIntervalMs: number;
+    /** The documented poll budget of one wait (10; alternative 30). */
     maxPolls: number;
   };
   /** Registration link for an anonymous user who ran out of credits. */
@@ -134,6 +147,8 @@ export const DEFAULT_BACKEND: BackendProfile = {
   costs: { editSession: 50, generateClip: 100 },
   render: {
     output: { format: 'mp4', quality: 'high' },
+    firstPollDelayMs: 1_000,
+    pollBackoff: 2,
     pollIntervalMs: 30_000,
     maxPolls: 10,
   },

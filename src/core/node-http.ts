@@ -93,7 +93,11 @@ function decodersFor(zlib: Zlib, header: string | null): import('node:stream').T
  * caller follows them by hand), `signal` aborts the request and its body.
  * Rejects like `fetch` does: with the abort reason's error, or the socket error.
  */
-export async function nodeGet(url: URL, signal: AbortSignal): Promise<FetchedResponse> {
+export async function nodeGet(
+  url: URL,
+  signal: AbortSignal,
+  headers: Record<string, string> = {},
+): Promise<FetchedResponse> {
   const [loaded, zlib, stream] = await Promise.all([
     url.protocol === 'https:' ? nodeHttps() : nodeHttp(),
     nodeZlib(),
@@ -105,8 +109,11 @@ export async function nodeGet(url: URL, signal: AbortSignal): Promise<FetchedRes
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     const request = client.get(
       url,
-      // What `fetch` sends, less the compression it would offer.
-      { headers: { accept: '*/*', 'accept-encoding': 'identity', 'user-agent': 'node' }, signal },
+      // What `fetch` sends, less the compression it would offer; then the caller's (a Range).
+      {
+        headers: { accept: '*/*', 'accept-encoding': 'identity', 'user-agent': 'node', ...headers },
+        signal,
+      },
       resolve,
     );
     request.once('error', reject);
@@ -162,6 +169,6 @@ export const nodeHttpTransfer: BodyTransfer = {
     if (request.method !== 'GET' || request.body !== undefined) {
       throw new Error('nemovideo internal error: node:http transfer is for GETs only');
     }
-    return nodeGet(request.url, request.signal ?? new AbortController().signal);
+    return nodeGet(request.url, request.signal ?? new AbortController().signal, request.headers);
   },
 };

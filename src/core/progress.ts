@@ -7,6 +7,6 @@ export interface TransferProgress {
   loadedBytes: number;
   /** Bytes in all, when known (`Content-Length`, file sizes); `undefined` otherwise. */
   totalBytes: number | undefined;
-  /** `0`–`100`; `undefined` while `totalBytes` is unknown. The last report is `100`. */
+  /** A whole number from `0` to `100`, never going back; `undefined` while `totalBytes` is unknown. The last report is `100`. */
   percent: number | undefined;
 }

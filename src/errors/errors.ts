@@ -272,9 +272,38 @@ export class RenderTimeoutError extends TimeoutError {
   }
 }
 
-/** A download failed part-way or its size did not match `Content-Length`. No partial file is left. */
+/** What a {@link DownloadError} knows beyond its message. */
+export interface DownloadErrorDetails extends NemoErrorOptions {
+  /** The HTTP status the server answered, when it refused the file. */
+  httpStatus?: number | undefined;
+  /** The file system's error code (`ENOSPC`, `EROFS`, `EACCES`, `ENAMETOOLONG`…) when the local disk failed. */
+  code?: string | undefined;
+  /** Where the bytes received so far are kept to resume from (a path target with `resume` on). */
+  partialPath?: string | undefined;
+  /** How many bytes `partialPath` holds. */
+  partialBytes?: number | undefined;
+}
+
+/**
+ * A download failed: the server refused the file (`httpStatus`), the body was
+ * cut or did not match its announced size, or the local disk failed (`code`,
+ * the file system's error, such as `ENOSPC`). When `partialPath` is set, the
+ * bytes received so far are kept there and the next `download()` to the same
+ * path resumes from them; otherwise nothing is left behind.
+ */
 export class DownloadError extends NemoError {
   override name = 'DownloadError';
+  readonly httpStatus: number | undefined;
+  readonly code: string | undefined;
+  readonly partialPath: string | undefined;
+  readonly partialBytes: number | undefined;
+  constructor(message: string, details: DownloadErrorDetails = {}) {
+    super(message, { cause: details.cause });
+    this.httpStatus = details.httpStatus;
+    this.code = details.code;
+    this.partialPath = details.partialPath;
+    this.partialBytes = details.partialBytes;
+  }
 }
 
 /**
@@ -285,4 +314,73 @@ export class DownloadError extends NemoError {
  */
 export class UploadError extends NemoError {
   override name = 'UploadError';
+}
+
+/** Why a {@link JournalError} was raised. */
+export type JournalProblem =
+  /** The entry is not valid JSON or not a job record. */
+  | 'corrupt'
+  /** The entry was written by a newer release (a higher schema `version`). */
+  | 'newer-version'
+  /** The entry belongs to another job (another API, other inputs) than the one asked for. */
+  | 'mismatch'
+  /** An input file changed since it was uploaded for this job. */
+  | 'input-changed'
+  /** The journal could not be read or written (permissions, disk full…). */
+  | 'io'
+  /** Another process holds the job (see {@link JobLockedError}). */
+  | 'locked';
+
+/** What a {@link JournalError} knows beyond its message. */
+export interface JournalErrorDetails extends NemoErrorOptions {
+  jobId: string;
+  problem: JournalProblem;
+  /** Where the entry lives (a file path, "memory", a queue job…), when known. */
+  location?: string | undefined;
+}
+
+/**
+ * The job journal (durable workflows) cannot be used for this job: its entry
+ * is corrupt or from a newer release, belongs to other inputs, an input file
+ * changed since it was uploaded, or the journal could not be read or written.
+ * The entry is left untouched; the message says how to clear it (remove the
+ * entry, or run the job with `fresh`).
+ */
+export class JournalError extends NemoError {
+  override name = 'JournalError';
+  /** The job id. */
+  readonly jobId: string;
+  readonly problem: JournalProblem;
+  /** Where the entry lives, when known. */
+  readonly location: string | undefined;
+  constructor(message: string, details: JournalErrorDetails) {
+    super(message, { cause: details.cause });
+    this.jobId = details.jobId;
+    this.problem = details.problem;
+    this.location = details.location;
+  }
+}
+
+/**
+ * Another process (or another call in this one) is running the job: its lock
+ * names the holder. Wait for it to finish, or stop it; a lock left by a
+ * process that no longer runs on this host is taken over automatically.
+ */
+export class JobLockedError extends JournalError {
+  override name = 'JobLockedError';
+  /** The holder's process id, when known. */
+  readonly pid: number | undefined;
+  /** The holder's host name, when known. */
+  readonly hostname: string | undefined;
+  constructor(
+    message: string,
+    details: Omit<JournalErrorDetails, 'problem'> & {
+      pid?: number | undefined;
+      hostname?: string | undefined;
+    },
+  ) {
+    super(message, { ...details, problem: 'locked' });
+    this.pid = details.pid;
+    this.hostname = details.hostname;
+  }
 }

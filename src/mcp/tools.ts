@@ -666,6 +666,8 @@ async function renderAndSave(
   }
   const saved = await ws.client.download(result.url, target, {
     renderId: result.renderId,
+    // docs/mcp.md promises that a cancelled export leaves no partial file.
+    resume: false,
     signal,
     onProgress: (p) => {
       if (p.percent !== undefined)

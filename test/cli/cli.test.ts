@@ -407,7 +407,7 @@ describe('errors: one line, what to do, and the documented exit code', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('SIGINT mid-download exits 130 and leaves no partial file', async () => {
+  it('SIGINT mid-download exits 130 and keeps the partial file for the next run, never the target', async () => {
     const dir = tempDir();
     // 4 MB served at 64 KB every 50 ms: the download lasts about 3 s.
     const served = await serveSlowCdnEmulator(
@@ -428,7 +428,8 @@ describe('Ctrl-C', () => {
     const run = await cli.done;
     expect(run.code).toBe(130);
     expect(lines(run.stderr).at(-1)).toBe('error: Aborted.');
-    expect(readdirSync(out)).toEqual([]);
+    // The SDK keeps an interrupted download to resume it (#15.3): the part and its sidecar.
+    expect(readdirSync(out).sort()).toEqual(['video.mp4.part', 'video.mp4.part.json']);
   });
 
   it('SIGINT during the render with --cancel-on-abort cancels the render job', async () => {

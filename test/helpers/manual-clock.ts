@@ -55,6 +55,12 @@ export class ManualClock implements Clock {
     return this.#pending.map((p) => p.ms);
   }
 
+  /** Ms from now until the earliest pending sleep ends, or `undefined` when none is pending. */
+  untilNext(): number | undefined {
+    if (this.#pending.length === 0) return undefined;
+    return Math.max(0, Math.min(...this.#pending.map((p) => p.at)) - this.#now);
+  }
+
   /** Wait (in real I/O turns) until a sleep of `ms` is pending. */
   async waitForSleep(ms: number, maxTurns = 500): Promise<void> {
     for (let i = 0; i < maxTurns; i++) {

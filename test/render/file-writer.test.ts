@@ -18,8 +18,18 @@ function fakeFs(options: { shortBy?: number; failAt?: number } = {}) {
   let maxInFlight = 0;
   let closed = 0;
   let calls = 0;
+  const truncations: number[] = [];
+  const opens: string[] = [];
   const fs = {
-    open: (_path: string, _flags: string, cb: (e: null, fd: number) => void) => cb(null, 7),
+    open: (_path: string, flags: string, cb: (e: null, fd: number) => void) => {
+      opens.push(flags);
+      cb(null, 7);
+    },
+    ftruncate: (_fd: number, length: number, cb: (e: null) => void) => {
+      truncations.push(length);
+      size = length;
+      cb(null);
+    },
     close: (_fd: number, cb: (e: null) => void) => {
       closed++;
       cb(null);
@@ -66,6 +76,15 @@ function fakeFs(options: { shortBy?: number; failAt?: number } = {}) {
     bytes: () => file.subarray(0, size),
     sizes,
     stats: () => ({ maxInFlight, closed, pending: pending.length }),
+    truncations,
+    opens,
+    /** Complete the write issued `n`-th from now (0: the oldest pending). */
+    completeAt: (n: number) => pending.splice(n, 1)[0]?.(),
+    size: () => size,
+    seed: (bytes: Uint8Array) => {
+      file.set(bytes, 0);
+      size = bytes.byteLength;
+    },
   };
 }
 
@@ -169,5 +188,55 @@ describe('openFileWriter (download files)', () => {
     await fake.completeAll();
     await destroying;
     expect(fake.stats()).toMatchObject({ closed: 1, pending: 0 });
+  });
+
+  it('with an offset, continues an existing file there, after cutting it to that length', async () => {
+    const fake = fakeFs();
+    const head = pattern(300_000, 1);
+    fake.seed(pattern(400_000, 1)); // the part file, with a tail to drop
+    const writer = await openFileWriter(fake.fs, '/x', head.byteLength);
+    expect(fake.opens).toEqual(['r+']);
+    expect(fake.truncations).toEqual([head.byteLength]);
+    expect(writer.committed).toBe(head.byteLength);
+    const rest = pattern(500_000, 2);
+    await feed(fake, writer, rest, 64 * 1024);
+    const finished = writer.finish();
+    await fake.completeAll();
+    await finished;
+    expect(writer.committed).toBe(head.byteLength + rest.byteLength);
+    expect(Buffer.compare(Buffer.from(fake.bytes()), Buffer.concat([head, rest]))).toBe(0);
+  });
+
+  it('stop() writes what is queued, keeps every byte received, and says how many', async () => {
+    const fake = fakeFs();
+    const writer = await openFileWriter(fake.fs, '/x');
+    const data = pattern(WRITE_PIECE_BYTES * 2 + 1000, 4);
+    writer.write(data); // two pieces in flight, 1000 bytes still filling
+    const stopping = writer.stop();
+    await fake.completeAll();
+    await Promise.resolve();
+    await fake.completeAll();
+    expect(await stopping).toBe(data.byteLength);
+    expect(Buffer.compare(Buffer.from(fake.bytes()), Buffer.from(data))).toBe(0);
+    expect(fake.stats().closed).toBe(1);
+  });
+
+  it('stop() after a failed write keeps only the bytes written without a gap', async () => {
+    // Two writes in flight: the second lands, the first fails. The file must not keep a hole.
+    const fake = fakeFs({ failAt: 1 });
+    const writer = await openFileWriter(fake.fs, '/x');
+    writer.write(pattern(WRITE_PIECE_BYTES * 2, 5));
+    fake.completeAt(1); // the second piece, at WRITE_PIECE_BYTES
+    await Promise.resolve();
+    fake.completeAt(0); // the first fails (ENOSPC)
+    expect(await writer.stop()).toBe(0);
+    expect(fake.truncations.at(-1)).toBe(0);
+
+    const ok = fakeFs({ failAt: 2 });
+    const second = await openFileWriter(ok.fs, '/y');
+    second.write(pattern(WRITE_PIECE_BYTES * 2, 6));
+    await ok.completeAll();
+    expect(await second.stop()).toBe(WRITE_PIECE_BYTES);
+    expect(ok.truncations.at(-1)).toBe(WRITE_PIECE_BYTES);
   });
 });

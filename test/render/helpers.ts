@@ -2,12 +2,15 @@ import { flush, type ManualClock } from '../helpers/manual-clock.js';
 
 /**
  * Settle `promise` while moving `clock` forward to each pending sleep in turn,
- * so poll loops run without real waiting.
+ * so poll loops run without real waiting. Sleeps longer than `maxAdvance`
+ * (a download's overall deadline, an hour) are left alone: real I/O settles the
+ * promise meanwhile.
  */
 export async function drive<T>(
   clock: ManualClock,
   promise: Promise<T>,
   maxSteps = 2000,
+  maxAdvance = 30 * 60_000,
 ): Promise<T> {
   let settled = false;
   promise.then(
@@ -19,8 +22,8 @@ export async function drive<T>(
     },
   );
   for (let i = 0; i < maxSteps && !settled; i++) {
-    const pending = clock.pending();
-    if (pending.length > 0) await clock.advance(Math.min(...pending));
+    const next = clock.untilNext();
+    if (next !== undefined && next <= maxAdvance) await clock.advance(next);
     else await flush();
   }
   return promise;

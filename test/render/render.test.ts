@@ -192,8 +192,8 @@ describe('job.wait()', () => {
       ['processing', 40],
       ['completed', 100],
     ]);
-    // documented cadence: a 30 s wait before each poll
-    expect(clock.sleeps).toEqual([30_000, 30_000, 30_000]);
+    // the fast start of backend.render: polls 1, 3 and 7 s after the start
+    expect(clock.sleeps).toEqual([1000, 2000, 4000]);
   });
 
   it('reads the wrapped {success, data} poll shape', async () => {
@@ -287,7 +287,8 @@ describe('job.wait()', () => {
       () => HttpResponse.json({ status: 'completed', outputUrl: 'https://cdn.example.com/x.mp4' }),
     ]);
     await drive(clock, job.wait({ pollInterval: 2000 }));
-    expect(clock.sleeps).toEqual([2000, 7000, 2000]);
+    // polls at 1 s (Retry-After: 7), 8 s, then the schedule's next point (1, 3, 5, 7, 9 s…)
+    expect(clock.sleeps).toEqual([1000, 7000, 1000]);
   });
 
   it('gives up after maxPolls, and within maxWait, with RenderTimeoutError', async () => {
@@ -296,7 +297,14 @@ describe('job.wait()', () => {
     const error = await drive(clock, job.wait()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RenderTimeoutError);
     expect(polls).toHaveLength(10); // documented default
-    expect((error as Error).message).toMatch(/10 polls.*processing at 10%/);
+    expect(clock.sleeps).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000, 30_000, 30_000,
+    ]);
+    expect((error as Error).message).toMatch(/10 polls \(181 s\).*processing at 10%/);
+    expect((error as RenderTimeoutError).renderId).toBe(job.renderId);
+    expect((error as Error).message).toContain(
+      `(await client.renders.retrieve('${job.renderId}')).wait()`,
+    );
 
     const start = clock.now();
     const timed = await drive(clock, job.wait({ pollInterval: 1000, maxWait: 2500 })).catch(
@@ -312,7 +320,7 @@ describe('job.wait()', () => {
     pollScript([() => HttpResponse.json({ status: 'processing' })]);
     const controller = new AbortController();
     const waiting = job.wait({ signal: controller.signal });
-    await clock.waitForSleep(30_000);
+    await clock.waitForSleep(1000);
     controller.abort();
     await expect(waiting).rejects.toBeInstanceOf(AbortError);
     expect(clock.pending()).toEqual([]);

@@ -1,7 +1,12 @@
 import { HttpResponse, http } from 'msw';
 import { describe, expect, it } from 'vitest';
-import { summarizeTimeline } from '../../src/helpers.js';
-import { NemoClient, ResponseValidationError, SessionNotFoundError } from '../../src/index.js';
+import { decodeDraft, summarizeTimeline } from '../../src/helpers.js';
+import {
+  ConfigError,
+  NemoClient,
+  ResponseValidationError,
+  SessionNotFoundError,
+} from '../../src/index.js';
 import { BASE, ok, useMswServer } from '../helpers/msw.js';
 
 const server = useMswServer();
@@ -146,5 +151,61 @@ describe('session.state()', () => {
   it('raises SessionNotFoundError on code 1002', async () => {
     server.use(http.get(STATE_URL, () => HttpResponse.json({ code: 1002, message: 'no session' })));
     await expect(session().state()).rejects.toBeInstanceOf(SessionNotFoundError);
+  });
+});
+
+describe('a draft nested too deep (#13 item 10)', () => {
+  /** A state whose one segment holds `levels` nested arrays (5 000 levels: about 10 KB). */
+  function deepState(levels: number): string {
+    const body = JSON.stringify({
+      code: 0,
+      data: { session_id: SID, state: { draft: { t: [{ tt: 0, sg: [{ id: 's', x: 0 }] }] } } },
+    });
+    return body.replace('"x":0', `"x":${'['.repeat(levels)}${']'.repeat(levels)}`);
+  }
+
+  it('state(): a ResponseValidationError naming where, not a RangeError', async () => {
+    server.use(
+      http.get(
+        STATE_URL,
+        () =>
+          new HttpResponse(deepState(5000), { headers: { 'content-type': 'application/json' } }),
+      ),
+    );
+    const error = await session()
+      .state()
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResponseValidationError);
+    expect((error as Error).message).toMatch(/more than 128 levels deep/);
+    expect((error as ResponseValidationError).path).toMatch(
+      /^data\.state\.draft\.t\[0\]\.sg\[0\]\.x\[0\]/,
+    );
+  });
+
+  it('the bound is 128 levels: the draft object itself is level 1', () => {
+    // draft (1) → t (2) → track (3) → sg (4) → segment (5) → x: levels 6 and deeper
+    const nested = (levels: number) =>
+      JSON.parse(`{"t":[{"tt":0,"sg":[{"x":${'['.repeat(levels)}${']'.repeat(levels)}}]}]}`);
+    expect(decodeDraft(nested(123)).tracks).toHaveLength(1);
+    expect(() => decodeDraft(nested(124))).toThrow(ResponseValidationError);
+  });
+
+  it('render({ draft }) with a raw draft that deep: a ConfigError before anything is sent', async () => {
+    let starts = 0;
+    server.use(
+      http.post(`${BASE}/api/render/proxy/lambda`, () => {
+        starts++;
+        return HttpResponse.json({ success: true, data: {} });
+      }),
+    );
+    const draft = JSON.parse(
+      `{"t":[{"tt":0,"sg":[{"x":${'['.repeat(5000)}${']'.repeat(5000)}}]}]}`,
+    ) as Record<string, unknown>;
+    const error = await session()
+      .render({ draft })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/more than 128 levels deep/);
+    expect(starts).toBe(0);
   });
 });

@@ -36,6 +36,9 @@ function expectMonotonicTo100(events: UploadProgress[]) {
     expect(events[i]?.loadedBytes).toBeGreaterThan(events[i - 1]?.loadedBytes ?? 0);
     expect(events[i]?.percent ?? 0).toBeGreaterThanOrEqual(events[i - 1]?.percent ?? 0);
   }
+  // One progress shape with downloads: whole numbers.
+  for (const e of events)
+    if (e.percent !== undefined) expect(Number.isInteger(e.percent)).toBe(true);
   expect(events.at(-1)?.percent).toBe(100);
   expect(events.filter((e) => e.percent === 100)).toHaveLength(1);
 }

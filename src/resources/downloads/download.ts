@@ -1,96 +1,98 @@
 import type { ClientContext } from '../../core/context.js';
-import { parseJsonText, readEnvelope } from '../../core/envelope.js';
-import { nodeFs, nodeFsSync, nodePath } from '../../core/node.js';
 import type { TransferProgress } from '../../core/progress.js';
 import { anySignal, throwIfAborted } from '../../core/signal.js';
-import { abortErrorFrom, type IdleTimer, idleTimer } from '../../core/timers.js';
-import { type BodyReader, type FetchedResponse, fromWebResponse } from '../../core/transfer.js';
+import { abortErrorFrom, type IdleTimer, idleTimer, schedule } from '../../core/timers.js';
+import type { BodyReader, FetchedResponse } from '../../core/transfer.js';
 import {
   AbortError,
+  ApiError,
   ConfigError,
   DownloadError,
   isNemoError,
   TimeoutError,
 } from '../../errors/errors.js';
-import { type FileWriter, openFileWriter } from './file-writer.js';
+import { pollRender } from '../renders/poll.js';
+import {
+  apiPrefix,
+  assertIdentity,
+  describeError,
+  type Opened,
+  openDownload,
+  shown,
+} from './fetch.js';
+import { openPathTarget } from './path-target.js';
+import { type PartialFile, type Sink, streamSink } from './sinks.js';
+
+/**
+ * Default overall time limit of one `download()` call: 1 hour (500 MB at about
+ * 1.1 Mbit/s). A server trickling a byte now and then never trips the idle
+ * timeout; this bounds it. A path target keeps what it received, so the next
+ * call resumes.
+ */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60 * 60_000;
 
 /** Options of `client.download()`. */
 export interface DownloadOptions {
   signal?: AbortSignal | undefined;
   /**
-   * Called as bytes arrive. `totalBytes` comes from `Content-Length`; `percent`
-   * (whole numbers) only moves forward and ends at 100.
+   * Called as bytes arrive: `{ loadedBytes, totalBytes, percent }`, the one
+   * progress shape of uploads and downloads. `totalBytes` is the file's size
+   * when the server says (`Content-Length`, `Content-Range`); `percent` (whole
+   * numbers) only moves forward and ends at 100. A resumed download starts at
+   * the bytes it already had.
    */
   onProgress?: ((progress: TransferProgress) => void) | undefined;
   /**
-   * The render id: when the URL fails, the file is fetched from the API's
-   * download endpoint (`backend.paths.renderDownload`) with the bearer token.
+   * The render id. When the result URL has expired (HTTP 403, 404 or 410 from
+   * the CDN) the render is polled again for a fresh URL; when the URL fails
+   * otherwise, the file is fetched from the API's download endpoint
+   * (`backend.paths.renderDownload`) with the bearer token.
    */
   renderId?: string | undefined;
   /**
-   * Ms without receiving a byte (or the headers) before the download is
+   * Ms without receiving a byte (or the headers) before an attempt is
    * abandoned. Default the client's `timeout`.
    */
   idleTimeout?: number | undefined;
+  /**
+   * Ms the whole download may take, renewals and fallback included. Default
+   * {@link DEFAULT_DOWNLOAD_TIMEOUT_MS} (1 hour); `0` for none.
+   */
+  totalTimeout?: number | undefined;
+  /**
+   * Path targets: keep an interrupted download (`<name>.part` and
+   * `<name>.part.json`) and continue it on the next call to the same path,
+   * with `Range` and `If-Range`. Default `true`. `false`: a temporary file,
+   * removed on failure; every call starts from zero.
+   */
+  resume?: boolean | undefined;
 }
 
 /** A finished download. */
 export interface DownloadResult {
   /** The absolute path written, when `to` was a path. */
   path?: string | undefined;
-  /** Bytes written. */
+  /** The file's size in bytes (what was written, a resumed part included). */
   bytes: number;
-  /** The URL the bytes came from (the fallback endpoint when it was used). */
+  /** The URL the last bytes came from (a renewed URL or the fallback endpoint when used). */
   url: string;
+  /** Bytes received by this call: less than `bytes` when it resumed a partial download. */
+  transferredBytes: number;
 }
 
 /** The destination: a file path (Node) or a web `WritableStream`. */
 export type DownloadTarget = string | WritableStream<Uint8Array>;
 
-const MAX_REDIRECTS = 5;
+/** Statuses of a CDN that mean "this URL no longer works": ask the service for a fresh one. */
+const EXPIRED_STATUS = new Set([403, 404, 410]);
 
-/**
- * Asked of every download: the file as it is. A compressed answer would make
- * `Content-Length` count encoded bytes, so a body cut short could pass
- * unnoticed once decoded (fetch decodes leniently). Browsers drop the
- * `accept-encoding` header themselves.
- */
-const DOWNLOAD_HEADERS: Readonly<Record<string, string>> = {
-  accept: '*/*',
-  'accept-encoding': 'identity',
-};
+/** Errors after which the bytes held cannot be trusted: nothing is kept. */
+const corrupt = new WeakSet<object>();
 
-/** A sink the body is written into: a temp file (renamed at the end) or the caller's stream. */
-interface Sink {
-  write(chunk: Uint8Array): Promise<void> | undefined;
-  /** Bytes already handed to the caller's stream (a file sink can always restart). */
-  canRestart(): boolean;
-  restart(): Promise<void>;
-  commit(): Promise<string | undefined>;
-  discard(reason: unknown): Promise<void>;
-}
-
-function apiPrefix(ctx: ClientContext): string {
-  return ctx.transport.baseUrl.replace(/\/+$/, '');
-}
-
-/** The API path of `url` when it lives under the API base URL, else `undefined` (a foreign host: no credentials). */
-function apiPathOf(ctx: ClientContext, url: URL): string | undefined {
-  const base = new URL(apiPrefix(ctx));
-  if (url.origin !== base.origin) return undefined;
-  const prefix = base.pathname.replace(/\/+$/, '');
-  if (prefix !== '' && url.pathname !== prefix && !url.pathname.startsWith(`${prefix}/`)) {
-    return undefined;
-  }
-  return `${url.pathname.slice(prefix.length) || '/'}${url.search}`;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
-    return `${error.message}${cause}`;
-  }
-  return String(error);
+function corruptError(message: string): DownloadError {
+  const error = new DownloadError(message);
+  corrupt.add(error);
+  return error;
 }
 
 /** Watches for stalls: aborts `controller` when `touch()` was not called for `ms`. */
@@ -98,214 +100,6 @@ function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortControlle
   return idleTimer(ctx.clock, ms, () =>
     controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`)),
   );
-}
-
-/**
- * GET `url`, following redirects by hand so credentials (bearer and
- * attribution) only ever go to the API base URL: an API URL goes through the
- * transport (bearer, retries, token refresh), any other host gets a plain
- * `fetch` without them. Returns the 2xx response with its body unread.
- */
-async function open(
-  ctx: ClientContext,
-  start: URL,
-  signal: AbortSignal,
-  timeoutMs: number,
-): Promise<{ response: FetchedResponse; url: URL }> {
-  let url = start;
-  for (let hop = 0; ; hop++) {
-    throwIfAborted(signal);
-    const apiPath = apiPathOf(ctx, url);
-    let response: FetchedResponse;
-    if (apiPath !== undefined) {
-      const api = await ctx.transport.stream({
-        method: 'GET',
-        path: apiPath,
-        headers: DOWNLOAD_HEADERS,
-        redirect: 'manual',
-        replay: 'safe',
-        signal,
-        timeout: timeoutMs,
-        what: 'the download',
-      });
-      response = fromWebResponse(api);
-    } else {
-      response = await foreignGet(ctx, url, signal, timeoutMs, 'manual');
-      if (response.opaqueRedirect) {
-        // A browser hides the target of a manual redirect. This request carries no
-        // credentials, so letting the runtime follow it is safe.
-        await response.discard();
-        response = await foreignGet(ctx, url, signal, timeoutMs, 'follow');
-      }
-    }
-    if (response.status >= 300 && response.status < 400) {
-      await response.discard();
-      const location = response.header('location');
-      if (!location)
-        throw new DownloadError(
-          `${url.host} answered ${response.status} without a Location header.`,
-        );
-      if (hop >= MAX_REDIRECTS)
-        throw new DownloadError(
-          `Too many redirects (more than ${MAX_REDIRECTS}) from ${start.host}.`,
-        );
-      url = new URL(location, url);
-      if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-        throw new DownloadError(`Refusing to follow a redirect to ${url.protocol} URL.`);
-      }
-      continue;
-    }
-    const ok = response.status >= 200 && response.status < 300;
-    if (apiPath !== undefined && ok && /\bjson\b/i.test(response.header('content-type') ?? '')) {
-      // The API may answer the download endpoint with JSON naming the file's URL.
-      const target = urlInJson(await response.text());
-      if (target === undefined) {
-        throw new DownloadError(
-          `GET ${url.pathname} answered JSON without a file URL where a file was expected.`,
-        );
-      }
-      if (hop >= MAX_REDIRECTS)
-        throw new DownloadError(
-          `Too many redirects (more than ${MAX_REDIRECTS}) from ${start.host}.`,
-        );
-      url = new URL(target, url);
-      continue;
-    }
-    if (response.opaqueRedirect) {
-      throw new DownloadError(
-        `${url.host} redirected, and this runtime hides redirect targets: the download cannot follow it without risking the credentials.`,
-      );
-    }
-    if (!ok) {
-      const text = await response.text().catch(() => '');
-      throw new DownloadError(
-        `GET ${url.origin}${url.pathname} answered HTTP ${response.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}.`,
-      );
-    }
-    return { response, url };
-  }
-}
-
-/** The file URL in a JSON answer: `url`, `outputUrl`, `download_url`, `output.url`, in the envelope's `data` or bare. */
-function urlInJson(text: string): string | undefined {
-  const outcome = readEnvelope(parseJsonText(text));
-  if (!outcome.ok) return undefined;
-  const levels = [outcome.data, (outcome.data as { data?: unknown } | null)?.data];
-  for (const level of levels) {
-    if (!level || typeof level !== 'object') continue;
-    const r = level as Record<string, unknown>;
-    const output =
-      r.output && typeof r.output === 'object' ? (r.output as Record<string, unknown>) : {};
-    for (const value of [
-      r.url,
-      r.outputUrl,
-      r.output_url,
-      r.download_url,
-      r.downloadUrl,
-      output.url,
-    ]) {
-      if (typeof value === 'string' && value.trim() !== '') return value;
-    }
-  }
-  return undefined;
-}
-
-/**
- * A GET to a host other than the API: no bearer, no attribution headers,
- * redirects by hand (see `Transport.foreignGet`: `node:http` on Node when that
- * bypasses nothing the user configured for `fetch`).
- */
-function foreignGet(
-  ctx: ClientContext,
-  url: URL,
-  signal: AbortSignal,
-  timeoutMs: number,
-  redirect: 'manual' | 'follow',
-): Promise<FetchedResponse> {
-  return ctx.transport.foreignGet(url, { signal, timeoutMs, redirect, headers: DOWNLOAD_HEADERS });
-}
-
-async function fileSink(target: string): Promise<Sink> {
-  let fs: typeof import('node:fs');
-  let fsp: typeof import('node:fs/promises');
-  let path: typeof import('node:path');
-  try {
-    [fs, fsp, path] = await Promise.all([nodeFsSync(), nodeFs(), nodePath()]);
-  } catch (error) {
-    throw new ConfigError(
-      'Downloading to a file path needs Node.js; in a browser pass a WritableStream as the target.',
-      { cause: error },
-    );
-  }
-  const finalPath = path.resolve(target);
-  const dir = path.dirname(finalPath);
-  const random = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(6)), (b) =>
-    b.toString(16).padStart(2, '0'),
-  ).join('');
-  const tempPath = path.join(dir, `.${path.basename(finalPath)}.${random}.part`);
-  try {
-    const stat = await fsp.stat(dir);
-    if (!stat.isDirectory()) throw new Error(`${dir} is not a directory`);
-  } catch (error) {
-    throw new ConfigError(
-      `Cannot download to ${finalPath}: the folder ${dir} does not exist or is not a folder.`,
-      { cause: error },
-    );
-  }
-
-  let writer: FileWriter | undefined = await openFileWriter(fs, tempPath);
-  const destroy = async () => {
-    const open = writer;
-    writer = undefined;
-    await open?.destroy();
-    await fsp.rm(tempPath, { force: true });
-  };
-  return {
-    write(chunk) {
-      if (!writer) return Promise.reject(new DownloadError('The download file is closed.'));
-      return writer.write(chunk);
-    },
-    canRestart: () => true,
-    async restart() {
-      await destroy();
-      writer = await openFileWriter(fs, tempPath);
-    },
-    async commit() {
-      const open = writer;
-      if (!open) throw new DownloadError('The download file is closed.');
-      writer = undefined;
-      try {
-        await open.finish();
-      } catch (error) {
-        writer = open; // so discard() removes the temporary file
-        throw error;
-      }
-      await fsp.rename(tempPath, finalPath);
-      return finalPath;
-    },
-    discard: destroy,
-  };
-}
-
-function streamSink(target: WritableStream<Uint8Array>): Sink {
-  const writer = target.getWriter();
-  let written = false;
-  return {
-    async write(chunk) {
-      written = true;
-      await writer.ready;
-      await writer.write(chunk);
-    },
-    canRestart: () => !written,
-    async restart() {},
-    async commit() {
-      await writer.close();
-      return undefined;
-    },
-    async discard(reason) {
-      await writer.abort(reason).catch(() => {});
-    },
-  };
 }
 
 /**
@@ -318,18 +112,15 @@ async function pump(
   sink: Sink,
   signal: AbortSignal,
   touch: () => void,
-  progress: (bytes: number, total: number | undefined) => void,
+  progress: (bytes: number) => void,
 ): Promise<number> {
-  const encoded = !/^\s*(identity\s*)?$/i.test(response.header('content-encoding') ?? '');
   const lengthHeader = response.header('content-length');
-  const total =
-    !encoded && lengthHeader !== null && /^\d+$/.test(lengthHeader.trim())
-      ? Number(lengthHeader)
-      : undefined;
+  const length =
+    lengthHeader !== null && /^\s*\d+\s*$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
   const reader: BodyReader | undefined = response.body();
   if (!reader) {
-    if (total !== undefined && total > 0) {
-      throw new DownloadError(`The response had no body but announced ${total} bytes.`);
+    if (length !== undefined && length > 0) {
+      throw new DownloadError(`The response had no body but announced ${length} bytes.`);
     }
     return 0;
   }
@@ -339,20 +130,17 @@ async function pump(
   signal.addEventListener('abort', onAbort, { once: true });
   let bytes = 0;
   try {
-    progress(0, total);
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       touch();
       bytes += value.byteLength;
-      if (total !== undefined && bytes > total) {
-        throw new DownloadError(
-          `Received more than the ${total} bytes announced by Content-Length.`,
-        );
+      if (length !== undefined && bytes > length) {
+        throw corruptError(`Received more than the ${length} bytes announced by Content-Length.`);
       }
       const pending = sink.write(value);
       if (pending) await pending;
-      progress(bytes, total);
+      progress(bytes);
     }
   } catch (error) {
     reader.cancel(error).catch(() => {});
@@ -361,21 +149,56 @@ async function pump(
     signal.removeEventListener('abort', onAbort);
   }
   throwIfAborted(signal);
-  if (total !== undefined && bytes !== total) {
+  if (length !== undefined && bytes !== length) {
     throw new DownloadError(
-      `The download ended after ${bytes} of ${total} bytes (Content-Length). The connection was probably cut; try again.`,
+      `The download ended after ${bytes} of ${length} bytes (Content-Length). The connection was probably cut; download again to continue.`,
     );
   }
   return bytes;
 }
 
 function toDownloadError(error: unknown, url: URL): Error {
-  if (error instanceof AbortError || error instanceof ConfigError) return error;
-  if (error instanceof DownloadError || error instanceof TimeoutError) return error;
   if (isNemoError(error)) return error;
-  return new DownloadError(
-    `Downloading ${url.origin}${url.pathname} failed: ${describeError(error)}`,
-  );
+  return new DownloadError(`Downloading ${shown(url)} failed: ${describeError(error)}`, {
+    cause: error,
+  });
+}
+
+/** The local disk failed (the path target types its errors with `code`): no other source can help. */
+function isLocal(error: unknown): boolean {
+  return error instanceof DownloadError && error.code !== undefined;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  if (error instanceof DownloadError || error instanceof ApiError) return error.httpStatus;
+  return undefined;
+}
+
+/** The error the caller sees, saying where the bytes received so far are kept. */
+function withPartial(error: unknown, partial: PartialFile | undefined): unknown {
+  if (!partial) return error;
+  const kept = ` The ${partial.bytes} bytes received so far are kept in ${partial.path}: download to the same path again to resume.`;
+  if (error instanceof DownloadError) {
+    return new DownloadError(`${error.message}${kept}`, {
+      httpStatus: error.httpStatus,
+      code: error.code,
+      partialPath: partial.path,
+      partialBytes: partial.bytes,
+      cause: error.cause,
+    });
+  }
+  if (error instanceof TimeoutError && error.name === 'TimeoutError') {
+    return new TimeoutError(error.kind, error.timeoutMs, `${error.message}${kept}`, {
+      cause: error.cause,
+    });
+  }
+  return error;
+}
+
+interface Source {
+  url: URL;
+  /** `given`: the URL passed in; `renewed`: a fresh URL from the render; `fallback`: the API endpoint. */
+  kind: 'given' | 'renewed' | 'fallback';
 }
 
 /**
@@ -409,10 +232,23 @@ export async function download(
   if (typeof to === 'string' && to.trim() === '') {
     throw new ConfigError('download() needs a non-empty file path.');
   }
+  const totalMs = options.totalTimeout ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  if (!(typeof totalMs === 'number' && totalMs >= 0)) {
+    throw new ConfigError(`totalTimeout must be a number of ms ≥ 0 (got ${String(totalMs)}).`);
+  }
   throwIfAborted(options.signal);
-  const timeoutMs = options.idleTimeout ?? ctx.transport.config.timeoutMs;
+  const idleMs = options.idleTimeout ?? ctx.transport.config.timeoutMs;
 
-  const sink = typeof to === 'string' ? await fileSink(to) : streamSink(to);
+  const sink =
+    typeof to === 'string'
+      ? await openPathTarget(to, {
+          resume: options.resume ?? true,
+          url: start,
+          renderId: options.renderId,
+        })
+      : streamSink(to);
+
+  // Progress: monotonic, once per whole percent (every MiB while the size is unknown).
   let lastPercent = -1;
   let lastReportedBytes = -1;
   const report = (bytes: number, total: number | undefined, done = false) => {
@@ -425,59 +261,166 @@ export async function download(
     if (percent !== undefined) {
       if (percent <= lastPercent) return;
       lastPercent = percent;
-    } else {
-      // Unknown total: report every MiB, and never less than before.
-      if (bytes < lastReportedBytes + 1024 * 1024) return;
-    }
-    lastReportedBytes = Math.max(lastReportedBytes, bytes);
-    options.onProgress({ loadedBytes: Math.max(bytes, 0), totalBytes: total, percent });
+    } else if (bytes < lastReportedBytes + 1024 * 1024) return;
+    if (bytes < lastReportedBytes) return;
+    lastReportedBytes = bytes;
+    options.onProgress({ loadedBytes: bytes, totalBytes: total, percent });
   };
 
-  const sources: URL[] = [start];
-  if (options.renderId !== undefined) {
-    const fallback = ctx.transport.url(ctx.backend.paths.renderDownload(options.renderId));
-    if (fallback.href !== start.href) sources.push(fallback);
-  }
+  // The overall deadline: one timer for the whole call.
+  const overall = new AbortController();
+  const cancelOverall =
+    totalMs > 0
+      ? schedule(ctx.clock, totalMs, () =>
+          overall.abort(
+            new TimeoutError(
+              'download',
+              totalMs,
+              `The download of ${shown(start)} did not finish within totalTimeout (${totalMs} ms).`,
+            ),
+          ),
+        )
+      : undefined;
+  const callSignal = anySignal([options.signal, overall.signal]) ?? overall.signal;
 
-  let lastError: unknown;
+  const sources: Source[] = [{ url: start, kind: 'given' }];
+  let renewed = false;
+  let fellBack = false;
+  let restarts = 0;
+  let transferred = 0;
   try {
-    for (const [i, source] of sources.entries()) {
-      if (i > 0) {
-        if (!sink.canRestart()) break;
-        await sink.restart();
-        ctx.logger.info(
-          `Download from ${start.host} failed (${describeError(lastError)}); trying the API download endpoint for render ${options.renderId}`,
-        );
-      }
+    for (let source = sources.shift(); source; source = sources.shift()) {
       const controller = new AbortController();
-      const signal = anySignal([options.signal, controller.signal]) ?? controller.signal;
-      const watchdog = idleWatchdog(ctx, timeoutMs, controller);
+      const signal = anySignal([callSignal, controller.signal]) ?? controller.signal;
+      const watchdog = idleWatchdog(ctx, idleMs, controller);
+      let opened: Opened | undefined;
       try {
-        const { response, url: servedBy } = await open(ctx, source, signal, timeoutMs);
-        const bytes = await pump(response, sink, signal, watchdog.touch, report);
+        opened = await openDownload(ctx, source.url, signal, idleMs, sink.requestHeaders());
+        watchdog.touch();
+        const { response } = opened;
+        if (response.status !== 416) assertIdentity(response, opened.url);
+        const plan = await sink.begin(response);
+        if (plan.kind === 'restart') {
+          await response.discard();
+          if (++restarts > 2) {
+            throw corruptError(
+              `${opened.url.host} answered range requests inconsistently (${plan.why}); giving up.`,
+            );
+          }
+          ctx.logger.info(`Download of ${shown(source.url)} starts over: ${plan.why}`);
+          sources.unshift(source);
+          continue;
+        }
+        if (plan.kind === 'complete') {
+          await response.discard();
+          const path = await sink.commit();
+          report(plan.total, plan.total, true);
+          return withPath(path, { bytes: plan.total, url: opened.url.href, transferredBytes: 0 });
+        }
+        const { offset, total: announced } = plan;
+        const length = response.header('content-length');
+        const total =
+          announced ??
+          (length !== null && /^\s*\d+\s*$/.test(length) ? offset + Number(length) : undefined);
+        report(offset, total);
+        const before = transferred;
+        const bytes = await pump(response, sink, signal, watchdog.touch, (n) => {
+          transferred = before + n; // every byte received counts, in failed attempts too
+          report(offset + n, total);
+        });
+        if (total !== undefined && offset + bytes !== total) {
+          throw new DownloadError(
+            `The download ended after ${offset + bytes} of ${total} bytes. The connection was probably cut; download again to continue.`,
+          );
+        }
         const path = await sink.commit();
-        report(bytes, bytes, true);
-        return path === undefined
-          ? { bytes, url: servedBy.href }
-          : { path, bytes, url: servedBy.href };
+        report(offset + bytes, offset + bytes, true);
+        return withPath(path, {
+          bytes: offset + bytes,
+          url: opened.url.href,
+          transferredBytes: transferred,
+        });
       } catch (error) {
+        // Release the connection whatever state its body is in (refused, half read).
+        await opened?.response.discard().catch(() => {});
+        await sink.pause();
         if (options.signal?.aborted) throw abortErrorFrom(options.signal);
-        lastError = watchdog.fired
+        if (overall.signal.aborted) throw overall.signal.reason;
+        const failure = watchdog.fired
           ? new TimeoutError(
               'download',
-              timeoutMs,
-              `The download from ${source.host} stalled: no data for ${timeoutMs} ms. Try again, or raise idleTimeout.`,
+              idleMs,
+              `The download from ${source.url.host} stalled: no data for ${idleMs} ms. Download again to continue, or raise idleTimeout.`,
               { cause: error },
             )
-          : toDownloadError(error, source);
-        if (lastError instanceof ConfigError) throw lastError;
+          : toDownloadError(error, source.url);
+        if (failure instanceof ConfigError || failure instanceof AbortError) throw failure;
+        // A full disk is the disk's error: another source would fail the same way (#13 item 9).
+        if (isLocal(failure) || corrupt.has(failure) || !sink.canContinue()) throw failure;
+        const next = await nextSource(ctx, source, failure, options.renderId, callSignal, {
+          renewed,
+          fellBack,
+        });
+        if (!next) throw failure;
+        if (next.kind === 'renewed') renewed = true;
+        if (next.kind === 'fallback') fellBack = true;
+        ctx.logger.info(
+          `Download from ${source.url.host} failed (${describeError(failure)}); ${next.kind === 'renewed' ? 'trying the fresh result URL of' : 'trying the API download endpoint for'} render ${options.renderId}`,
+        );
+        sources.push(next);
       } finally {
         watchdog.stop();
       }
     }
-    throw lastError;
+    throw new DownloadError(`Downloading ${shown(start)} failed.`);
   } catch (error) {
-    await sink.discard(error).catch(() => {});
-    throw error;
+    const keep = !corrupt.has(error as object);
+    const partial = await sink.close(keep, error).catch(() => undefined);
+    throw withPartial(error, partial);
+  } finally {
+    cancelOverall?.();
   }
+}
+
+function withPath(path: string | undefined, result: Omit<DownloadResult, 'path'>): DownloadResult {
+  return path === undefined ? result : { path, ...result };
+}
+
+/**
+ * Where to try next after `failure` on `source`: with a render id, a fresh
+ * result URL when the CDN says the URL no longer works (403, 404, 410), then
+ * the API's download endpoint.
+ */
+async function nextSource(
+  ctx: ClientContext,
+  source: Source,
+  failure: Error,
+  renderId: string | undefined,
+  signal: AbortSignal,
+  tried: { renewed: boolean; fellBack: boolean },
+): Promise<Source | undefined> {
+  if (renderId === undefined) return undefined;
+  const fallback = ctx.transport.url(ctx.backend.paths.renderDownload(renderId));
+  const status = httpStatusOf(failure);
+  if (
+    !tried.renewed &&
+    source.kind !== 'fallback' &&
+    status !== undefined &&
+    EXPIRED_STATUS.has(status) &&
+    source.url.origin !== fallback.origin
+  ) {
+    try {
+      const { status: render } = await pollRender(ctx, renderId, { signal });
+      if (render.status === 'completed' && render.url && render.url !== source.url.href) {
+        return { url: new URL(render.url, source.url), kind: 'renewed' };
+      }
+    } catch (error) {
+      if (signal.aborted) throw error;
+      ctx.logger.info(`Could not renew the result URL of render ${renderId}: ${String(error)}`);
+    }
+  }
+  if (!tried.fellBack && fallback.href !== source.url.href) {
+    return { url: fallback, kind: 'fallback' };
+  }
+  return undefined;
 }

@@ -28,6 +28,12 @@ type NodeFs = typeof import('node:fs');
 /** Writes a file front to back; see the module comment. */
 export interface FileWriter {
   /**
+   * Bytes in the file from its start that are known written, with no gap: the
+   * starting offset plus every write that completed in order. A write that
+   * failed or was still running does not count.
+   */
+  readonly committed: number;
+  /**
    * Queue `chunk` (kept by reference until written: do not reuse it). Returns
    * a promise to wait on when too much is in flight, else `undefined`.
    * Rejects with the first write error.
@@ -37,13 +43,37 @@ export interface FileWriter {
   finish(): Promise<void>;
   /** Drop what is queued, wait for writes in flight, close the file; never rejects. */
   destroy(): Promise<void>;
+  /**
+   * End writing and keep what is good: write what is queued (unless a write
+   * failed), cut the file to {@link FileWriter.committed} so it holds exactly
+   * the bytes known written (to resume from), close it, and resolve with that
+   * length. Never rejects (a failed cut resolves with `0`).
+   */
+  stop(): Promise<number>;
 }
 
-/** Open `path` for writing (created or truncated) and return its writer. */
-export async function openFileWriter(fs: NodeFs, path: string): Promise<FileWriter> {
+/**
+ * Open `path` for writing and return its writer. With `offset` 0 (the default)
+ * the file is created or truncated; with `offset` > 0 the file must exist and
+ * writing continues there, after cutting the file to `offset` bytes (a resumed
+ * download appends to what it had).
+ */
+export async function openFileWriter(fs: NodeFs, path: string, offset = 0): Promise<FileWriter> {
   const fd = await new Promise<number>((resolve, reject) =>
-    fs.open(path, 'w', (error, opened) => (error ? reject(error) : resolve(opened))),
+    fs.open(path, offset > 0 ? 'r+' : 'w', (error, opened) =>
+      error ? reject(error) : resolve(opened),
+    ),
   );
+  if (offset > 0) {
+    try {
+      await new Promise<void>((resolve, reject) =>
+        fs.ftruncate(fd, offset, (error) => (error ? reject(error) : resolve())),
+      );
+    } catch (error) {
+      await new Promise<void>((resolve) => fs.close(fd, () => resolve()));
+      throw error;
+    }
+  }
   /** The group of pieces being filled (at most WRITE_PIECE_BYTES). */
   let filling: Uint8Array[] = [];
   let fillingBytes = 0;
@@ -51,7 +81,10 @@ export async function openFileWriter(fs: NodeFs, path: string): Promise<FileWrit
   let ready: { pieces: Uint8Array[]; bytes: number }[] = [];
   /** Bytes queued (filling + ready) and not yet handed to a write. */
   let queuedBytes = 0;
-  let position = 0;
+  let position = offset;
+  /** Contiguous bytes known written, and writes that completed past a gap (at most one: two in flight). */
+  let committed = offset;
+  let completed: { at: number; end: number }[] = [];
   let inFlightBytes = 0;
   let inFlightWrites = 0;
   let failure: unknown;
@@ -69,6 +102,15 @@ export async function openFileWriter(fs: NodeFs, path: string): Promise<FileWrit
       const waiters = idleWaiters;
       idleWaiters = [];
       for (const w of waiters) w();
+    }
+  };
+
+  const markWritten = (at: number, end: number) => {
+    completed.push({ at, end });
+    completed.sort((a, b) => a.at - b.at);
+    while (completed[0] && completed[0].at <= committed) {
+      committed = Math.max(committed, completed[0].end);
+      completed = completed.slice(1);
     }
   };
 
@@ -90,8 +132,10 @@ export async function openFileWriter(fs: NodeFs, path: string): Promise<FileWrit
       inFlightWrites--;
       if (error) failure ??= error;
       else if (written === 0 && total > 0) {
-        failure ??= new DownloadError('The disk accepted no more bytes of the download file.');
-      }
+        failure ??= new DownloadError('The disk accepted no more bytes of the download file.', {
+          code: 'ENOSPC',
+        });
+      } else markWritten(at + written - started, at + written);
       if (failure === undefined) issue();
       settle();
     });
@@ -133,6 +177,9 @@ export async function openFileWriter(fs: NodeFs, path: string): Promise<FileWrit
     });
 
   return {
+    get committed() {
+      return committed;
+    },
     write(chunk) {
       if (failure !== undefined) return Promise.reject(failure);
       if (closed) return Promise.reject(new DownloadError('The download file is closed.'));
@@ -171,6 +218,25 @@ export async function openFileWriter(fs: NodeFs, path: string): Promise<FileWrit
       queuedBytes = 0;
       await idle();
       await close().catch(() => {});
+    },
+    async stop() {
+      // Every byte received is worth keeping: write what is queued, unless a write failed.
+      if (failure === undefined && !closed) {
+        seal();
+        issue();
+        while (failure === undefined && (ready.length > 0 || inFlightWrites > 0)) await idle();
+      }
+      filling = [];
+      fillingBytes = 0;
+      ready = [];
+      queuedBytes = 0;
+      await idle();
+      if (closed) return committed;
+      const kept = await new Promise<number>((resolve) =>
+        fs.ftruncate(fd, committed, (error) => resolve(error ? 0 : committed)),
+      );
+      await close().catch(() => {});
+      return kept;
     },
   };
 }

@@ -4,13 +4,8 @@ import { type DownloadTarget, download } from '../downloads/download.js';
 import { encodeDraft } from '../state/draft.js';
 import { readState } from '../state/state.js';
 import { isExportReady } from '../state/summary.js';
-import {
-  notReady,
-  type RenderOutput,
-  type RenderResult,
-  type RenderStatus,
-  startRender,
-} from './render.js';
+import type { RenderStatus } from './poll.js';
+import { notReady, type RenderOutput, type RenderResult, startRender } from './render.js';
 
 /** Progress of `session.export()`: the render, then the download. `percent` never goes back within a stage. */
 export type ExportProgress =
@@ -33,8 +28,13 @@ export interface ExportOptions {
   maxWait?: number | undefined;
   /** Cancel the render on the server when `signal` aborts. Default false. */
   cancelOnAbort?: boolean | undefined;
-  /** Per-request timeout in ms. */
+  /** Per-request timeout in ms; it also abandons a download that receives nothing for that long. */
   timeout?: number | undefined;
+  /**
+   * With `to` a path: keep an interrupted download and continue it on the next
+   * export or download to the same path (see `client.download()`). Default `true`.
+   */
+  resume?: boolean | undefined;
 }
 
 /** A finished export. `path` and `bytes` are set when `to` was given. */
@@ -77,9 +77,10 @@ export async function exportSession(
   if (options.to === undefined) return result;
   const downloaded = await download(ctx, result.url, options.to, {
     signal,
-    renderId: job.id,
+    renderId: job.renderId,
     // The per-call timeout also bounds a stalled download (no data for that long).
     idleTimeout: options.timeout,
+    resume: options.resume,
     onProgress: (p) =>
       onProgress?.({
         stage: 'download',

@@ -1,8 +1,6 @@
-import * as z from 'zod/mini';
 import type { ClientContext } from '../../core/context.js';
-import { parseRetryAfter } from '../../core/retry.js';
-import { looseNumber } from '../../core/schema.js';
-import { sleep } from '../../core/timers.js';
+import { anySignal } from '../../core/signal.js';
+import { schedule, sleep } from '../../core/timers.js';
 import type { RequestOptions } from '../../core/transport.js';
 import {
   AbortError,
@@ -17,9 +15,11 @@ import {
   RenderTimeoutError,
   SessionNotFoundError,
 } from '../../errors/errors.js';
-import { encodeDraft, type Timeline } from '../state/draft.js';
+import { encodeDraft, MAX_DRAFT_DEPTH, type Timeline, tooDeepAt } from '../state/draft.js';
 import { readState } from '../state/state.js';
 import { isExportReady } from '../state/summary.js';
+import { type PollOutcome, pollRender, type RenderStatus } from './poll.js';
+import { nextPollDelay } from './schedule.js';
 
 /** Output settings of a render. Keys beyond these are sent as given. */
 export interface RenderOutput {
@@ -41,32 +41,6 @@ export interface RenderOptions extends RequestOptions {
   output?: Partial<RenderOutput> | undefined;
 }
 
-/** Where a render job stands. Unknown `status` values are kept as sent (lower case) and are not terminal. */
-export type RenderStatusValue =
-  | 'pending'
-  | 'processing'
-  | 'completed'
-  | 'failed'
-  | 'cancelled'
-  | (string & {});
-
-/** One poll of a render job. */
-export interface RenderStatus {
-  status: RenderStatusValue;
-  /** 0–100, when the service says. */
-  progress: number | undefined;
-  /** The result URL, once completed (`outputUrl`, `output.url` or `url`). */
-  url?: string | undefined;
-  /** The server's reason, when failed. */
-  error?: string | undefined;
-  /** Result duration in seconds, when the service says. */
-  durationSec?: number | undefined;
-  /** Result size in bytes, when the service says. */
-  sizeBytes?: number | undefined;
-  /** The poll response (its `data` when enveloped). */
-  raw: unknown;
-}
-
 /** A finished render. */
 export interface RenderResult {
   renderId: string;
@@ -84,11 +58,18 @@ export interface RenderResult {
 
 /** Options of {@link RenderJob.wait}. */
 export interface RenderWaitOptions {
-  /** Ms between polls. Default `backend.render.pollIntervalMs` (30 000). A poll's `Retry-After` wins. */
+  /**
+   * The steady cadence in ms: the longest wait between two polls. Default
+   * `backend.render.pollIntervalMs` (30 000, the documented cadence). The first
+   * polls come sooner (`backend.render.firstPollDelayMs`, doubling up to this).
+   */
   pollInterval?: number | undefined;
-  /** Most polls before giving up. Default `backend.render.maxPolls` (10). */
+  /**
+   * Most polls before giving up. Default `backend.render.maxPolls` (10, the
+   * documented budget) when `maxWait` is not given; with `maxWait`, no count limit.
+   */
   maxPolls?: number | undefined;
-  /** Most ms to wait overall. Default: no limit beyond `maxPolls`. */
+  /** Most ms to wait overall, a poll in flight included. Default: no limit beyond `maxPolls`. */
   maxWait?: number | undefined;
   signal?: AbortSignal | undefined;
   /** Per-poll request timeout in ms. */
@@ -97,87 +78,6 @@ export interface RenderWaitOptions {
   onProgress?: ((status: RenderStatus) => void) | undefined;
   /** Cancel the job on the server when `signal` aborts. Default false (the job keeps running). */
   cancelOnAbort?: boolean | undefined;
-}
-
-// ── poll decoding ──
-
-const optionalText = z.optional(z.nullable(z.unknown()));
-const pollLevel = z.looseObject({
-  status: z.optional(z.nullable(z.string())),
-  progress: z.optional(z.nullable(looseNumber)),
-  outputUrl: z.optional(z.nullable(z.string())),
-  output_url: z.optional(z.nullable(z.string())),
-  url: z.optional(z.nullable(z.string())),
-  output: z.optional(
-    z.nullable(
-      z.looseObject({
-        url: z.optional(z.nullable(z.string())),
-        duration: z.optional(z.nullable(looseNumber)),
-        size: z.optional(z.nullable(looseNumber)),
-      }),
-    ),
-  ),
-  duration: z.optional(z.nullable(looseNumber)),
-  size: z.optional(z.nullable(looseNumber)),
-  error: optionalText,
-  message: optionalText,
-});
-
-type PollLevel = z.infer<typeof pollLevel>;
-
-function reasonOf(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (value && typeof value === 'object') {
-    const message = (value as { message?: unknown; reason?: unknown }).message;
-    if (typeof message === 'string') return message;
-    const reason = (value as { reason?: unknown }).reason;
-    if (typeof reason === 'string') return reason;
-    return JSON.stringify(value);
-  }
-  return undefined;
-}
-
-function normalizeStatus(value: string | null | undefined): RenderStatusValue {
-  const s = (value ?? '').trim().toLowerCase();
-  if (s === 'canceled') return 'cancelled';
-  return s === '' ? 'unknown' : s;
-}
-
-/**
- * Decode a poll response from either documented shape: top level
- * `{status, progress, output: {url, duration, size}, error}` or wrapped
- * `{success, data: {status, progress, outputUrl, error}}` (the transport
- * unwraps the envelope; a bare `{data: {...}}` is read too).
- */
-export function decodeRenderStatus(body: unknown): RenderStatus {
-  const levels: PollLevel[] = [];
-  const top = pollLevel.safeParse(body);
-  if (top.success) levels.push(top.data);
-  const nested = body && typeof body === 'object' ? (body as { data?: unknown }).data : undefined;
-  const inner = pollLevel.safeParse(nested);
-  if (inner.success) levels.unshift(inner.data);
-  const first = <T>(read: (level: PollLevel) => T | null | undefined): T | undefined => {
-    for (const level of levels) {
-      const value = read(level);
-      if (value !== undefined && value !== null) return value;
-    }
-    return undefined;
-  };
-  const status = normalizeStatus(first((l) => l.status));
-  const progress = first((l) => l.progress);
-  const url = first((l) => l.outputUrl ?? l.output_url ?? l.output?.url ?? l.url);
-  const error = first(
-    (l) => reasonOf(l.error) ?? (status === 'failed' ? reasonOf(l.message) : undefined),
-  );
-  return {
-    status,
-    progress: progress === undefined ? undefined : Math.min(100, Math.max(0, progress)),
-    url: url?.trim() ? url : undefined,
-    error,
-    durationSec: first((l) => l.output?.duration ?? l.duration),
-    sizeBytes: first((l) => l.output?.size ?? l.size),
-    raw: body,
-  };
 }
 
 // ── ids ──
@@ -199,26 +99,65 @@ export function newRenderId(nowMs: number): string {
 // ── the job ──
 
 /**
- * A render job on the service. Get one from `session.render()`.
+ * What {@link RenderJob.toJSON} gives: enough to find the job again from
+ * another process. Pass it to `client.renders.retrieve()` to rebuild the job.
+ */
+export interface RenderJobJSON {
+  renderId: string;
+  /** The session rendered, when known. */
+  sessionId?: string | undefined;
+  /** When the job started (ISO 8601), when known: a later `wait()` keeps the poll schedule's pace. */
+  startedAt?: string | undefined;
+}
+
+/** How a job was made: the fields behind {@link RenderJobJSON}. */
+export interface RenderJobInit {
+  renderId: string;
+  sessionId: string | undefined;
+  /** Clock time the job started, when known. */
+  startedAt: number | undefined;
+  /** A poll already made. */
+  lastStatus?: RenderStatus | undefined;
+}
+
+/**
+ * A render job on the service. Get one from `session.render()`, or rebuild one
+ * in any process from its id with `client.renders.retrieve()`.
  *
  * @example
  * ```ts
  * const job = await session.render();
  * const result = await job.wait({ onProgress: (s) => console.log(s.status, s.progress) });
- * await client.download(result.url, 'out.mp4');
+ * await client.download(result.url, 'out.mp4', { renderId: job.renderId });
  * ```
  */
 export class RenderJob {
   /** The render id this client chose (`render_<ms>_<random>`). */
-  readonly id: string;
-  readonly sessionId: string;
+  readonly renderId: string;
+  /** The session rendered; `undefined` for a job retrieved by id when the service did not say. */
+  readonly sessionId: string | undefined;
   readonly #ctx: ClientContext;
+  /** Clock time the job started (known when started here or rebuilt from JSON), else the first wait's start. */
+  #startedAt: number | undefined;
+  #lastStatus: RenderStatus | undefined;
 
-  /** @internal Use `session.render()`. */
-  constructor(ctx: ClientContext, id: string, sessionId: string) {
+  /** @internal Use `session.render()` or `client.renders.retrieve()`. */
+  constructor(ctx: ClientContext, init: RenderJobInit) {
     this.#ctx = ctx;
-    this.id = id;
-    this.sessionId = sessionId;
+    this.renderId = init.renderId;
+    this.sessionId = init.sessionId;
+    this.#startedAt = init.startedAt;
+    this.#lastStatus = init.lastStatus;
+  }
+
+  /** The answer of the latest poll (`status()`, `wait()`, `client.renders.retrieve()`), if any. */
+  get lastStatus(): RenderStatus | undefined {
+    return this.#lastStatus;
+  }
+
+  /** @deprecated The same as {@link RenderJob.renderId} (the one name results and errors use). */
+  get id(): string {
+    return this.renderId;
   }
 
   /**
@@ -229,43 +168,34 @@ export class RenderJob {
    * const { status, progress } = await job.status();
    * ```
    */
-  status(options: RequestOptions = {}): Promise<RenderStatus> {
-    return this.#poll(options).then((p) => p.status);
-  }
-
-  async #poll(
-    options: RequestOptions,
-  ): Promise<{ status: RenderStatus; retryAfterMs: number | undefined }> {
-    let retryAfterMs: number | undefined;
-    const body = await this.#ctx.transport.json<unknown>({
-      ...options,
-      method: 'GET',
-      path: this.#ctx.backend.paths.renderPoll(this.id),
-      replay: 'safe',
-      what: 'the render status response',
-      onResponse: (response) => {
-        retryAfterMs = parseRetryAfter((name) => response.headers.get(name), this.#ctx.clock.now());
-      },
-    });
-    return { status: decodeRenderStatus(body), retryAfterMs };
+  async status(options: RequestOptions = {}): Promise<RenderStatus> {
+    const { status } = await pollRender(this.#ctx, this.renderId, options);
+    this.#lastStatus = status;
+    return status;
   }
 
   /**
    * Poll until the job completes, then return the result URL.
    *
-   * Waits `pollInterval` before each poll (a `Retry-After` on a poll response
-   * sets the next wait instead), up to `maxPolls` polls and `maxWait` ms.
+   * The polls follow the schedule of `backend.render`: the first after about a
+   * second, then twice as long each time up to the documented 30 s cadence
+   * (`pollInterval` replaces that cadence), counted from the job's start, so a
+   * second `wait()` on an old job keeps the steady pace. A `Retry-After` on a
+   * poll makes the next wait at least that long (up to
+   * `retryTiming.maxRetryAfterMs`, 120 s). The wait ends after `maxPolls` polls
+   * (default 10, the documented budget, when `maxWait` is not given) or at
+   * `maxWait` ms, whichever comes first; `maxWait` also cuts a poll that hangs.
    * Unknown statuses count as still running. Aborting `signal` stops at once
    * and leaves no timer behind; with `cancelOnAbort` the job is also cancelled
    * on the server.
    *
    * @throws {RenderFailedError} the job failed or was cancelled (`reason` is the server's).
-   * @throws {RenderTimeoutError} `maxPolls` or `maxWait` ran out; the job may still finish: call `wait()` again.
+   * @throws {RenderTimeoutError} `maxPolls` or `maxWait` ran out; the job may still finish: the message names the call that resumes the wait.
    * @throws {AbortError} `signal` aborted.
    *
    * @example
    * ```ts
-   * const result = await job.wait({ pollInterval: 10_000, maxPolls: 30 });
+   * const result = await job.wait({ maxWait: 10 * 60_000 });
    * console.log(result.url);
    * ```
    */
@@ -277,7 +207,7 @@ export class RenderJob {
       if (options.cancelOnAbort && signal?.aborted && error instanceof AbortError) {
         await this.cancel({ timeout: 10_000 }).catch((cancelError: unknown) => {
           this.#ctx.logger.warn(
-            `Could not cancel render ${this.id} after abort: ${String(cancelError)}`,
+            `Could not cancel render ${this.renderId} after abort: ${String(cancelError)}`,
           );
         });
       }
@@ -288,59 +218,105 @@ export class RenderJob {
   async #wait(options: RenderWaitOptions): Promise<RenderResult> {
     const defaults = this.#ctx.backend.render;
     const interval = positive(options.pollInterval, 'pollInterval', defaults.pollIntervalMs, true);
-    const maxPolls = positive(options.maxPolls, 'maxPolls', defaults.maxPolls, false);
     const maxWait =
       options.maxWait === undefined ? undefined : positive(options.maxWait, 'maxWait', 0, true);
+    // maxWait alone bounds the wait by time; without it the documented poll budget applies.
+    const maxPolls = positive(
+      options.maxPolls,
+      'maxPolls',
+      maxWait === undefined ? defaults.maxPolls : Number.POSITIVE_INFINITY,
+      false,
+    );
+    const cadence = { ...defaults, pollIntervalMs: interval };
     const clock = this.#ctx.clock;
     const started = clock.now();
+    this.#startedAt ??= started;
+    const jobStart = this.#startedAt;
     const deadline = maxWait === undefined ? undefined : started + maxWait;
-    let nextWait = interval;
+    // maxWait also bounds a poll in flight: a hanging request is cut at the deadline.
+    const timer = new AbortController();
+    const cancelTimer =
+      maxWait === undefined
+        ? undefined
+        : schedule(clock, maxWait, () =>
+            timer.abort(new Error(`maxWait of ${maxWait} ms reached`)),
+          );
+    const pollSignal = anySignal([options.signal, timer.signal]);
+    let retryAfterMs: number | undefined;
     let last: RenderStatus | undefined;
-    for (let polls = 0; polls < maxPolls; polls++) {
-      let wait = nextWait;
-      if (deadline !== undefined) wait = Math.min(wait, Math.max(0, deadline - clock.now()));
-      await sleep(clock, wait, options.signal);
-      const { status, retryAfterMs } = await this.#poll({
-        signal: options.signal,
-        timeout: options.timeout,
-      });
-      last = status;
-      options.onProgress?.(status);
-      if (status.status === 'completed') return this.#result(status);
-      if (status.status === 'failed') throw new RenderFailedError(this.id, status.error);
-      if (status.status === 'cancelled') {
-        throw new RenderFailedError(
-          this.id,
-          status.error ?? 'cancelled',
-          `Render ${this.id} was cancelled${status.error ? `: ${status.error}` : ''}. Start a new render with session.render() or session.export().`,
-        );
+    let polls = 0;
+    try {
+      while (polls < maxPolls) {
+        let wait = nextPollDelay(cadence, clock.now() - jobStart);
+        if (retryAfterMs !== undefined) {
+          // Honoured, up to retryTiming.maxRetryAfterMs: a year-long hint neither stalls the wait
+          // nor overflows a timer (and maxWait still bounds it).
+          const cap = this.#ctx.transport.config.retryTiming.maxRetryAfterMs;
+          wait = Math.max(wait, Math.min(retryAfterMs, cap));
+        }
+        if (deadline !== undefined) wait = Math.min(wait, Math.max(0, deadline - clock.now()));
+        await sleep(clock, wait, options.signal);
+        let outcome: PollOutcome;
+        try {
+          polls++;
+          outcome = await pollRender(this.#ctx, this.renderId, {
+            signal: pollSignal,
+            timeout: options.timeout,
+          });
+        } catch (error) {
+          if (timer.signal.aborted && !options.signal?.aborted) break;
+          throw error;
+        }
+        const { status } = outcome;
+        retryAfterMs = outcome.retryAfterMs;
+        last = status;
+        this.#lastStatus = status;
+        options.onProgress?.(status);
+        if (status.status === 'completed') return this.#result(status);
+        if (status.status === 'failed') throw new RenderFailedError(this.renderId, status.error);
+        if (status.status === 'cancelled') {
+          throw new RenderFailedError(
+            this.renderId,
+            status.error ?? 'cancelled',
+            `Render ${this.renderId} was cancelled${status.error ? `: ${status.error}` : ''}. Start a new render with session.render() or session.export().`,
+          );
+        }
+        if (deadline !== undefined && clock.now() >= deadline) break;
       }
-      if (deadline !== undefined && clock.now() >= deadline) break;
-      // A poll's Retry-After wins, up to retryTiming.maxRetryAfterMs (a year-long hint must not
-      // stall the wait, nor overflow a timer); maxWait still bounds the whole wait.
-      const maxHint = Math.max(interval, this.#ctx.transport.config.retryTiming.maxRetryAfterMs);
-      nextWait = retryAfterMs === undefined ? interval : Math.min(retryAfterMs, maxHint);
+    } finally {
+      cancelTimer?.();
     }
-    const elapsed = clock.now() - started;
-    const what =
-      deadline !== undefined && clock.now() >= deadline
-        ? `within maxWait (${maxWait} ms)`
-        : `after ${maxPolls} polls (${Math.round(elapsed / 1000)} s)`;
+    throw this.#timeout(clock.now() - started, last, {
+      maxWait,
+      timedOut: deadline !== undefined && clock.now() >= deadline,
+      polls,
+    });
+  }
+
+  #timeout(
+    elapsed: number,
+    last: RenderStatus | undefined,
+    why: { maxWait: number | undefined; timedOut: boolean; polls: number },
+  ): RenderTimeoutError {
+    const what = why.timedOut
+      ? `within maxWait (${why.maxWait} ms)`
+      : `after ${why.polls} poll${why.polls === 1 ? '' : 's'} (${Math.round(elapsed / 1000)} s)`;
     const seen = last
       ? ` Last status: ${last.status}${last.progress !== undefined ? ` at ${last.progress}%` : ''}.`
       : '';
-    throw new RenderTimeoutError(
-      this.id,
+    return new RenderTimeoutError(
+      this.renderId,
       elapsed,
-      `Render ${this.id} did not finish ${what}.${seen} It may still complete: call job.wait() again, or raise maxPolls / maxWait.`,
+      `Render ${this.renderId} did not finish ${what}.${seen} It may still complete: resume the wait with (await client.renders.retrieve('${this.renderId}')).wait(), from this or any other process, or raise maxWait.`,
     );
   }
 
   #result(status: RenderStatus): RenderResult {
     const url =
-      status.url ?? this.#ctx.transport.url(this.#ctx.backend.paths.renderDownload(this.id)).href;
+      status.url ??
+      this.#ctx.transport.url(this.#ctx.backend.paths.renderDownload(this.renderId)).href;
     return {
-      renderId: this.id,
+      renderId: this.renderId,
       url,
       durationSec: status.durationSec,
       sizeBytes: status.sizeBytes,
@@ -361,16 +337,30 @@ export class RenderJob {
     await this.#ctx.transport.json<unknown>({
       ...options,
       method: 'POST',
-      path: this.#ctx.backend.paths.renderCancel(this.id),
+      path: this.#ctx.backend.paths.renderCancel(this.renderId),
       json: {},
       replay: 'safe',
       what: 'the render cancel response',
     });
   }
 
-  /** A plain description. */
-  toJSON(): { id: string; sessionId: string } {
-    return { id: this.id, sessionId: this.sessionId };
+  /**
+   * `{ renderId, sessionId, startedAt }`: store it (a file, a queue message) and
+   * rebuild the job anywhere with `client.renders.retrieve(json)`.
+   *
+   * @example
+   * ```ts
+   * const saved = JSON.stringify(job);
+   * // later, in any process:
+   * const again = await client.renders.retrieve(JSON.parse(saved));
+   * const result = await again.wait();
+   * ```
+   */
+  toJSON(): RenderJobJSON {
+    const json: RenderJobJSON = { renderId: this.renderId };
+    if (this.sessionId !== undefined) json.sessionId = this.sessionId;
+    if (this.#startedAt !== undefined) json.startedAt = new Date(this.#startedAt).toISOString();
+    return json;
   }
 }
 
@@ -434,6 +424,12 @@ export async function draftToRender(
         'render({ draft }) needs a Timeline (from session.state()) or a wire draft object.',
       );
     }
+    const deep = tooDeepAt(draft, 'draft');
+    if (deep !== undefined) {
+      throw new ConfigError(
+        `render({ draft }): the draft nests more than ${MAX_DRAFT_DEPTH} levels deep (at ${deep.slice(0, 120)}), deeper than any timeline; pass the draft of session.state().`,
+      );
+    }
     return draft;
   }
   const state = await readState(ctx, sessionId, options);
@@ -452,6 +448,12 @@ export function notReady(sessionId: string, draft: Timeline | null): DraftNotRea
   );
 }
 
+/** @internal Hooks of {@link startRender} for durable workflows. */
+export interface StartRenderHooks {
+  /** Called with each render id just before its start request (twice when the start is retried). */
+  beforeStart?: ((renderId: string) => Promise<void>) | undefined;
+}
+
 /**
  * @internal Start a render. The id is chosen here; the start is sent with
  * replay `refusal-only` (a 429 or a token refresh replays the same id: the
@@ -462,6 +464,7 @@ export async function startRender(
   ctx: ClientContext,
   sessionId: string,
   options: RenderOptions = {},
+  hooks: StartRenderHooks = {},
 ): Promise<RenderJob> {
   const { draft: given, output, ...request } = options;
   const draft = await draftToRender(ctx, sessionId, given, request);
@@ -470,8 +473,10 @@ export async function startRender(
     draft,
     output: { ...ctx.backend.render.output, ...output },
   };
-  const send = (id: string) =>
-    ctx.transport.json<unknown>({
+  const send = async (id: string) => {
+    // Durable workflows record the id before the request: a crash after it still finds the job.
+    await hooks.beforeStart?.(id);
+    return ctx.transport.json<unknown>({
       ...request,
       method: 'POST',
       path: ctx.backend.paths.renderStart,
@@ -479,7 +484,9 @@ export async function startRender(
       replay: 'refusal-only',
       what: 'the render start response',
     });
-  let id = newRenderId(ctx.clock.now());
+  };
+  const started = ctx.clock.now();
+  let id = newRenderId(started);
   try {
     await send(id);
   } catch (error) {
@@ -491,5 +498,5 @@ export async function startRender(
     );
     await send(id);
   }
-  return new RenderJob(ctx, id, sessionId);
+  return new RenderJob(ctx, { renderId: id, sessionId, startedAt: started });
 }

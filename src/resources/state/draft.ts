@@ -1,3 +1,5 @@
+import * as z from 'zod/mini';
+import { formatPath } from '../../core/schema.js';
 import { ResponseValidationError } from '../../errors/errors.js';
 
 /**
@@ -182,45 +184,12 @@ function presentKey(raw: Record<string, unknown>, spec: FieldSpec): string | und
   return spec.keys.find((key) => hasOwn(raw, key) && raw[key] !== null && raw[key] !== undefined);
 }
 
-function readField(raw: Record<string, unknown>, spec: FieldSpec, path: string): FieldValue {
-  const key = presentKey(raw, spec);
-  if (key === undefined) return undefined;
-  const value = raw[key];
-  const at = `${path}.${key}`;
-  if (spec.type === 'string') {
-    if (typeof value !== 'string')
-      throw invalid(at, `expected a string, got ${describe(value)}`, raw);
-    return value;
-  }
-  if (spec.type === 'id') {
-    if (typeof value === 'string') return value;
-    if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-    throw invalid(at, `expected an id (string), got ${describe(value)}`, raw);
-  }
-  const n = readNumber(value);
-  if (n === undefined) throw invalid(at, `expected a number, got ${describe(value)}`, raw);
-  if (spec.nonNegative && n < 0) throw invalid(at, `expected a number ≥ 0, got ${n}`, raw);
-  return n;
-}
-
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
   const text = JSON.stringify(value) ?? String(value);
   return `${typeof value} ${text.length > 40 ? `${text.slice(0, 40)}…` : text}`;
-}
-
-function readFields<S extends Record<string, FieldSpec>>(
-  raw: Record<string, unknown>,
-  specs: S,
-  path: string,
-): { [K in keyof S]: S[K]['type'] extends 'number' ? number | undefined : string | undefined } {
-  const out: Record<string, FieldValue> = {};
-  for (const [name, spec] of Object.entries(specs)) out[name] = readField(raw, spec, path);
-  return out as {
-    [K in keyof S]: S[K]['type'] extends 'number' ? number | undefined : string | undefined;
-  };
 }
 
 /** Write the typed fields that differ from what `raw` decodes to; keep everything else as is. */
@@ -233,12 +202,10 @@ function writeFields(
   const out = shallowCopy(raw);
   for (const [name, spec] of Object.entries(specs)) {
     const value = typed[name];
-    let original: FieldValue;
-    try {
-      original = readField(raw, spec, path);
-    } catch {
-      original = undefined; // an edited raw that no longer decodes: the typed value wins
-    }
+    // What `raw` decodes to; an edited raw that no longer decodes counts as absent (the typed value wins).
+    const present = presentKey(raw, spec);
+    const decoded = present === undefined ? undefined : fieldSchema(spec).safeParse(raw[present]);
+    const original = decoded?.success ? (decoded.data ?? undefined) : undefined;
     if (value === original) continue;
     const key = presentKey(raw, spec) ?? spec.keys[0];
     if (key === undefined) continue;
@@ -288,51 +255,180 @@ function kindOf(typeCode: number | undefined): TrackKind {
 }
 
 // ── decode ──
+//
+// Decoding runs zod schemas (below), built from the key tables above, so one
+// table says both how a field is read and where an edit is written back. Two
+// parts stay hand-written because the draft format needs them: `cloneJson`
+// (a deep copy that keeps every unknown key, the key order and values such as
+// numeric strings exactly as sent, so the draft renders as received; zod's
+// output converts values) and the choice between alias keys (`du` or `d`: the
+// first key present is the one read and written back).
 
-function decodeSegment(raw: unknown, path: string): Segment {
-  if (!isPlainObject(raw))
-    throw invalid(path, `expected a segment object, got ${describe(raw)}`, raw);
-  return { ...readFields(raw, SEGMENT_KEYS, path), raw };
+/** Deepest nesting a draft may have (objects and arrays). A deeper one is refused before it is walked. */
+export const MAX_DRAFT_DEPTH = 128;
+
+/**
+ * The path of the first place where `value` nests deeper than `max` levels
+ * (objects and arrays), or `undefined`. Iterative, so a hostile depth cannot
+ * overflow the stack (the recursive walks below run only on drafts that passed).
+ */
+export function tooDeepAt(value: unknown, path: string, max = MAX_DRAFT_DEPTH): string | undefined {
+  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 1, path }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const v = item.value;
+    if (typeof v !== 'object' || v === null) continue;
+    if (item.depth > max) return item.path;
+    if (Array.isArray(v)) {
+      for (const [i, child] of v.entries()) {
+        stack.push({ value: child, depth: item.depth + 1, path: `${item.path}[${i}]` });
+      }
+    } else {
+      for (const [key, child] of Object.entries(v)) {
+        stack.push({ value: child, depth: item.depth + 1, path: `${item.path}.${key}` });
+      }
+    }
+  }
+  return undefined;
 }
 
-function decodeTrack(raw: unknown, path: string): Track {
-  if (!isPlainObject(raw))
-    throw invalid(path, `expected a track object, got ${describe(raw)}`, raw);
-  let typeCode: number | undefined;
-  const tt = raw[TRACK.type];
-  if (tt !== undefined && tt !== null) {
-    const n = readNumber(tt);
-    if (n === undefined || !Number.isInteger(n)) {
-      throw invalid(
-        `${path}.${TRACK.type}`,
-        `expected an integer track type, got ${describe(tt)}`,
-        raw,
-      );
-    }
-    typeCode = n;
-  }
-  const sg = raw[TRACK.segments];
-  let segments: Segment[] = [];
-  if (sg !== undefined && sg !== null) {
-    if (!Array.isArray(sg)) {
-      throw invalid(
-        `${path}.${TRACK.segments}`,
-        `expected an array of segments, got ${describe(sg)}`,
-        raw,
-      );
-    }
-    segments = sg.map((s, i) => decodeSegment(s, `${path}.${TRACK.segments}[${i}]`));
-  }
-  return { kind: kindOf(typeCode), typeCode, segments, raw };
+function assertDepth(value: unknown, path: string): void {
+  const at = tooDeepAt(value, path);
+  if (at === undefined) return;
+  // Name the first level past the bound (shortened), not a path thousands of levels long.
+  const shown = at.length > 160 ? `${at.slice(0, 160)}…` : at;
+  throw invalid(
+    shown,
+    `nested more than ${MAX_DRAFT_DEPTH} levels deep (objects and arrays), deeper than any timeline; refused before walking it`,
+    undefined,
+  );
 }
 
-function decodeMetadata(raw: unknown, path: string): TimelineMetadata {
-  if (raw === undefined || raw === null) {
-    return { title: undefined, width: undefined, height: undefined, fps: undefined, raw: {} };
+const fieldSchemas = new WeakMap<FieldSpec, ReturnType<typeof buildFieldSchema>>();
+
+/** A field read as `spec` says; `null` and absent decode to `undefined`. One schema per spec. */
+function fieldSchema(spec: FieldSpec) {
+  let schema = fieldSchemas.get(spec);
+  if (!schema) {
+    schema = buildFieldSchema(spec);
+    fieldSchemas.set(spec, schema);
   }
-  if (!isPlainObject(raw))
-    throw invalid(path, `expected a metadata object, got ${describe(raw)}`, raw);
-  return { ...readFields(raw, METADATA_KEYS, path), raw };
+  return schema;
+}
+
+function buildFieldSchema(spec: FieldSpec) {
+  switch (spec.type) {
+    case 'string':
+      return z.optional(
+        z.nullable(
+          z.string({ error: (issue) => `expected a string, got ${describe(issue.input)}` }),
+        ),
+      );
+    case 'id':
+      return z.optional(
+        z.nullable(
+          z.pipe(
+            z.union([z.string(), z.number().check(z.refine(Number.isFinite))], {
+              error: (issue) => `expected an id (string), got ${describe(issue.input)}`,
+            }),
+            z.transform((v): string => String(v)),
+          ),
+        ),
+      );
+    case 'number':
+      return z.optional(z.nullable(spec.nonNegative ? nonNegativeNumber : wireNumber));
+  }
+}
+
+/** A number, or a numeric string (the backend sends both). */
+const wireNumber = z.pipe(
+  z.unknown().check(
+    z.refine((v) => readNumber(v) !== undefined, {
+      error: (issue) => `expected a number, got ${describe(issue.input)}`,
+    }),
+  ),
+  z.transform((v): number => readNumber(v) ?? Number.NaN),
+);
+
+const nonNegativeNumber = z.pipe(
+  wireNumber,
+  z.number().check(z.gte(0, { error: (issue) => `expected a number ≥ 0, got ${issue.input}` })),
+);
+
+function objectOf(what: string) {
+  return (issue: { input?: unknown }) => `expected ${what}, got ${describe(issue.input)}`;
+}
+
+/** A plain object whose known keys (every alias of every field in `specs`) are checked; other keys pass. */
+function fieldsObject(specs: Record<string, FieldSpec>, what: string) {
+  const shape: Record<string, ReturnType<typeof fieldSchema>> = {};
+  for (const spec of Object.values(specs)) {
+    for (const key of spec.keys) shape[key] = fieldSchema(spec);
+  }
+  return z.looseObject(shape, { error: objectOf(what) });
+}
+
+const segmentSchema = fieldsObject(SEGMENT_KEYS, 'a segment object');
+const metadataSchema = fieldsObject(METADATA_KEYS, 'a metadata object');
+const trackSchema = z.looseObject(
+  {
+    [TRACK.type]: z.optional(
+      z.nullable(
+        z.pipe(
+          wireNumber,
+          z
+            .number()
+            .check(
+              z.int({ error: (issue) => `expected an integer track type, got ${issue.input}` }),
+            ),
+        ),
+      ),
+    ),
+    [TRACK.segments]: z.optional(
+      z.nullable(z.array(segmentSchema, { error: objectOf('an array of segments') })),
+    ),
+  },
+  { error: objectOf('a track object') },
+);
+const draftSchema = z.looseObject(
+  {
+    [DRAFT.tracks]: z.optional(
+      z.nullable(z.array(trackSchema, { error: objectOf('an array of tracks') })),
+    ),
+    [DRAFT.duration]: z.optional(
+      z.nullable(
+        z.pipe(
+          wireNumber,
+          z
+            .number()
+            .check(z.gte(0, { error: (issue) => `expected a duration in ms, got ${issue.input}` })),
+        ),
+      ),
+    ),
+    [DRAFT.metadata]: z.optional(z.nullable(metadataSchema)),
+  },
+  { error: objectOf('a draft object') },
+);
+
+type Decoded = Record<string, unknown>;
+
+/** The typed fields of `raw`: each read from its first key present, as the schema decoded it. */
+function typedFields<S extends Record<string, FieldSpec>>(
+  raw: Record<string, unknown>,
+  decoded: Decoded,
+  specs: S,
+): { [K in keyof S]: S[K]['type'] extends 'number' ? number | undefined : string | undefined } {
+  const out: Record<string, FieldValue> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const key = presentKey(raw, spec);
+    out[name] = key === undefined ? undefined : (decoded[key] as FieldValue);
+  }
+  return out as {
+    [K in keyof S]: S[K]['type'] extends 'number' ? number | undefined : string | undefined;
+  };
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return value as Record<string, unknown>;
 }
 
 /**
@@ -344,8 +440,9 @@ function decodeMetadata(raw: unknown, path: string): TimelineMetadata {
  *
  * `path` names the draft in error messages (`draft` by default).
  *
- * @throws {ResponseValidationError} when the draft is not an object or a
- * known key has the wrong type; `error.path` names it, e.g. `draft.t[1].sg[0].du`.
+ * @throws {ResponseValidationError} when the draft is not an object, a known
+ * key has the wrong type, or it nests deeper than {@link MAX_DRAFT_DEPTH};
+ * `error.path` names the place, e.g. `draft.t[1].sg[0].du`.
  *
  * @example
  * ```ts
@@ -358,33 +455,36 @@ function decodeMetadata(raw: unknown, path: string): TimelineMetadata {
 export function decodeDraft(raw: unknown, path = 'draft'): Timeline {
   if (!isPlainObject(raw))
     throw invalid(path, `expected a draft object, got ${describe(raw)}`, raw);
+  assertDepth(raw, path);
   const draft = cloneJson(raw, path) as Record<string, unknown>;
-  let durationMs: number | undefined;
-  const d = draft[DRAFT.duration];
-  if (d !== undefined && d !== null) {
-    const n = readNumber(d);
-    if (n === undefined || n < 0) {
-      throw invalid(
-        `${path}.${DRAFT.duration}`,
-        `expected a duration in ms, got ${describe(d)}`,
-        raw,
-      );
-    }
-    durationMs = n;
+  const parsed = draftSchema.safeParse(draft);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalid(formatPath(path, issue?.path ?? []), issue?.message ?? 'invalid', raw);
   }
-  const t = draft[DRAFT.tracks];
-  let tracks: Track[] = [];
-  if (t !== undefined && t !== null) {
-    if (!Array.isArray(t)) {
-      throw invalid(
-        `${path}.${DRAFT.tracks}`,
-        `expected an array of tracks, got ${describe(t)}`,
-        raw,
-      );
-    }
-    tracks = t.map((track, i) => decodeTrack(track, `${path}.${DRAFT.tracks}[${i}]`));
-  }
-  const metadata = decodeMetadata(draft[DRAFT.metadata], `${path}.${DRAFT.metadata}`);
+  const wire = parsed.data as Decoded;
+  const rawTracks = Array.isArray(draft[DRAFT.tracks]) ? (draft[DRAFT.tracks] as unknown[]) : [];
+  const wireTracks = (wire[DRAFT.tracks] as Decoded[] | null | undefined) ?? [];
+  const tracks = wireTracks.map((track, i): Track => {
+    const trackRaw = asRecord(rawTracks[i]);
+    const typeCode = (track[TRACK.type] as number | null | undefined) ?? undefined;
+    const rawSegments = Array.isArray(trackRaw[TRACK.segments])
+      ? (trackRaw[TRACK.segments] as unknown[])
+      : [];
+    const wireSegments = (track[TRACK.segments] as Decoded[] | null | undefined) ?? [];
+    const segments = wireSegments.map((segment, j): Segment => {
+      const segmentRaw = asRecord(rawSegments[j]);
+      return { ...typedFields(segmentRaw, segment, SEGMENT_KEYS), raw: segmentRaw };
+    });
+    return { kind: kindOf(typeCode), typeCode, segments, raw: trackRaw };
+  });
+  const metaRaw = draft[DRAFT.metadata];
+  const metaWire = wire[DRAFT.metadata] as Decoded | null | undefined;
+  const metadata: TimelineMetadata =
+    metaWire === undefined || metaWire === null || !isPlainObject(metaRaw)
+      ? { title: undefined, width: undefined, height: undefined, fps: undefined, raw: {} }
+      : { ...typedFields(metaRaw, metaWire, METADATA_KEYS), raw: metaRaw };
+  const durationMs = (wire[DRAFT.duration] as number | null | undefined) ?? undefined;
   return { durationMs, tracks, metadata, raw: draft };
 }
 
@@ -465,6 +565,13 @@ function encodeTrack(track: Track, path: string): Record<string, unknown> {
  */
 export function encodeDraft(timeline: Timeline): Record<string, unknown> {
   const path = 'draft';
+  assertDepth(timeline.raw, path);
+  for (const [i, track] of timeline.tracks.entries()) {
+    assertDepth(track.raw, `${path}.${DRAFT.tracks}[${i}]`);
+    for (const [j, segment] of track.segments.entries()) {
+      assertDepth(segment.raw, `${path}.${DRAFT.tracks}[${i}].${TRACK.segments}[${j}]`);
+    }
+  }
   const raw = isPlainObject(timeline.raw) ? timeline.raw : {};
   const out = shallowCopy(raw);
   if (!sameNumberField(raw, DRAFT.duration, timeline.durationMs)) {

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import type { ClientContext } from '../../core/context.js';
-import { decodeWith, idString } from '../../core/schema.js';
+import { decodeWith, idString, looseNumber } from '../../core/schema.js';
 import type { RequestOptions } from '../../core/transport.js';
 import { ResponseValidationError } from '../../errors/errors.js';
 import { decodeDraft, type Timeline } from './draft.js';
@@ -67,44 +67,57 @@ const stateData = z.looseObject({
   ),
 });
 
-function pick(record: Record<string, unknown>, keys: readonly string[]): unknown {
-  for (const key of keys) {
-    const value = record[key];
-    if (value !== undefined && value !== null) return value;
-  }
-  return undefined;
-}
+// Tolerant on purpose: `video_infos` and `canvas_config` are undocumented in
+// detail, so a field that is missing or of another type decodes to `undefined`
+// (`z.catch`) instead of failing the whole state; `raw` keeps the entry as sent.
+const lenientString = z.catch(z.optional(z.string()), undefined);
+const lenientNumber = z.catch(z.optional(looseNumber), undefined);
 
-function str(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
+const videoInfoWire = z.catch(
+  z.looseObject({
+    url: lenientString,
+    cdn_url: lenientString,
+    src: lenientString,
+    filename: lenientString,
+    name: lenientString,
+    file_name: lenientString,
+    duration: lenientNumber,
+    duration_sec: lenientNumber,
+    width: lenientNumber,
+    height: lenientNumber,
+    fps: lenientNumber,
+  }),
+  {},
+);
 
-function num(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
-  return undefined;
-}
+const canvasWire = z.looseObject({
+  width: lenientNumber,
+  height: lenientNumber,
+  aspect_ratio: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
+  aspectRatio: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
+  ratio: z.catch(z.optional(z.union([z.string(), z.number()])), undefined),
+});
 
-/** Tolerant: any entry decodes; fields that are missing or odd stay `undefined`, `raw` keeps all. */
 function decodeVideoInfo(raw: unknown): VideoInfo {
-  const r = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const v = videoInfoWire.parse(raw);
   return {
-    url: str(pick(r, ['url', 'cdn_url', 'src'])),
-    filename: str(pick(r, ['filename', 'name', 'file_name'])),
-    durationSec: num(pick(r, ['duration', 'duration_sec'])),
-    width: num(r.width),
-    height: num(r.height),
-    fps: num(r.fps),
+    url: v.url ?? v.cdn_url ?? v.src,
+    filename: v.filename ?? v.name ?? v.file_name,
+    durationSec: v.duration ?? v.duration_sec,
+    width: v.width,
+    height: v.height,
+    fps: v.fps,
     raw,
   };
 }
 
 function decodeCanvas(raw: Record<string, unknown>): CanvasConfig {
-  const ratio = pick(raw, ['aspect_ratio', 'aspectRatio', 'ratio']);
+  const c = canvasWire.parse(raw);
+  const ratio = c.aspect_ratio ?? c.aspectRatio ?? c.ratio;
   return {
-    width: num(raw.width),
-    height: num(raw.height),
-    aspectRatio: typeof ratio === 'number' ? String(ratio) : str(ratio),
+    width: c.width,
+    height: c.height,
+    aspectRatio: ratio === undefined ? undefined : String(ratio),
     raw,
   };
 }

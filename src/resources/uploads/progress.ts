@@ -91,8 +91,13 @@ export class ProgressTracker {
     loaded = this.#loaded,
   ): void {
     if (!this.#callback) return;
+    // A whole number, as for downloads (one progress shape): 100 only once everything is sent.
     const percent =
-      total === undefined ? undefined : total === 0 ? 100 : Math.min(100, (loaded / total) * 100);
+      total === undefined
+        ? undefined
+        : total === 0 || loaded >= total
+          ? 100
+          : Math.min(99, Math.floor((loaded / total) * 100));
     this.#callback({
       loadedBytes: loaded,
       totalBytes: total,

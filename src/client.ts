@@ -15,6 +15,7 @@ import { Transport } from './core/transport.js';
 import { assertCredentialsAllowed } from './core/url.js';
 import { VERSION } from './core/version.js';
 import { ConfigError } from './errors/errors.js';
+import { BatchResource } from './resources/batch/batch.js';
 import { CreditsResource } from './resources/credits/credits.js';
 import {
   type DownloadOptions,
@@ -163,6 +164,8 @@ export class NemoClient {
   readonly renders: RendersResource;
   /** Durable workflows: `client.workflows.export()` records each step and resumes after a crash. */
   readonly workflows: WorkflowsResource;
+  /** Many exports at once: `client.batch.export(jobs)` runs the durable workflow over a list, a few at a time. */
+  readonly batch: BatchResource;
   /** The resolved API origin. */
   readonly baseUrl: string;
   /** The backend profile in force (documented defaults plus overrides). */
@@ -253,6 +256,7 @@ export class NemoClient {
       configDir: options.configDir,
       persist: options.clientIdFile !== false,
     });
+    this.batch = new BatchResource(this.workflows);
   }
 
   /**

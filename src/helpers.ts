@@ -54,7 +54,15 @@ export type {
   TimeoutKind,
 } from './errors/errors.js';
 export { ErrorCode } from './errors/from-response.js';
-
+// ── batches (client.batch) ──
+export {
+  type BatchExportOptions,
+  type BatchExportResult,
+  type BatchItem,
+  type BatchProgress,
+  BatchResource,
+  DEFAULT_BATCH_CONCURRENCY,
+} from './resources/batch/batch.js';
 // ── chat: event members, intent routing, reply translation ──
 export type {
   ChatEventType,
@@ -81,7 +89,6 @@ export {
   DEFAULT_CHAT_IDLE_TIMEOUT_MS,
   DEFAULT_KEPT_EVENTS,
 } from './resources/chat/stream.js';
-
 // ── sessions, credits ──
 export { type CreditBalance, CreditsResource } from './resources/credits/credits.js';
 // ── renders and downloads ──

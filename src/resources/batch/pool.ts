@@ -4,8 +4,9 @@
  * never read ahead, and memory holds only what runs), one outcome per input,
  * in input order. A failing item is an outcome, not a rejection.
  */
-import { ConfigError } from '../../errors/errors.js';
+
 import { abortErrorFrom } from '../../core/timers.js';
+import { ConfigError } from '../../errors/errors.js';
 
 /** What the pool did with one input. */
 export type PoolOutcome<Input, Output> =
@@ -58,6 +59,15 @@ export async function runPool<Input, Output, Kept>(
   const { signal } = options;
   // One signal for the items: the caller's abort, or the pool stopping on its own.
   const stop = new AbortController();
+  /** The items in flight; one listener on `stop` aborts them all. */
+  const running = new Set<AbortController>();
+  stop.signal.addEventListener(
+    'abort',
+    () => {
+      for (const item of running) item.abort(stop.signal.reason);
+    },
+    { once: true },
+  );
   const onAbort = () => stop.abort(signal?.reason);
   signal?.addEventListener('abort', onAbort, { once: true });
   if (signal?.aborted) onAbort();
@@ -99,16 +109,23 @@ export async function runPool<Input, Output, Kept>(
       }
       if (!next) return;
       const { input, index } = next;
+      // Each item its own signal: a request adds listeners to the signal it is given, and
+      // twenty items on one signal would pass Node's warning threshold (MaxListeners 10).
+      const item = new AbortController();
+      running.add(item);
+      if (stop.signal.aborted) item.abort(stop.signal.reason);
       let outcome: PoolOutcome<Input, Output>;
       try {
-        outcome = { index, input, ok: true, value: await work(input, index, stop.signal) };
+        outcome = { index, input, ok: true, value: await work(input, index, item.signal) };
       } catch (error) {
         outcome = { index, input, ok: false, error };
+      } finally {
+        running.delete(item);
       }
-      const item = options.keep(outcome);
-      kept[index] = item;
+      const result = options.keep(outcome);
+      kept[index] = result;
       try {
-        options.onSettled?.(item);
+        options.onSettled?.(result);
       } catch (error) {
         fail(error);
         return;

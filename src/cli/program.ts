@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../index.js';
+import { registerBatch } from './commands/batch.js';
 import { registerChat } from './commands/chat.js';
 import { registerCredits } from './commands/credits.js';
 import { registerDownload } from './commands/download.js';
@@ -116,6 +117,7 @@ export function buildProgram(io: CliIo, makeRuntime: (globals: GlobalOptions) =>
 
   const factory: RuntimeFactory = (command) => makeRuntime(command.optsWithGlobals());
   registerDownload(program, factory);
+  registerBatch(program, factory);
   registerSession(program, factory);
   registerUpload(program, factory);
   registerChat(program, factory);

@@ -94,7 +94,9 @@ function splitFields(
       return { problem: `not valid JSON (${(error as Error).message})` };
     }
     if (!value || typeof value !== 'object' || Array.isArray(value)) {
-      return { problem: 'a JSON line must be an object: {"input": "…", "prompt": "…", "output": "…"}' };
+      return {
+        problem: 'a JSON line must be an object: {"input": "…", "prompt": "…", "output": "…"}',
+      };
     }
     const record = value as Record<string, unknown>;
     const unknown = Object.keys(record).filter((k) => !JSON_KEYS.has(k));

@@ -39,8 +39,8 @@ async function setup(options: Parameters<typeof serveEmulator>[0] = {}) {
     writeFileSync(join(home, name), text);
     return name;
   };
-  const batch = (args: string[], env?: Record<string, string | undefined>) =>
-    runCli(['batch', ...args, '--poll-interval', '0.05'], { apiUrl: served.url, home, env });
+  const batch = (args: string[]) =>
+    runCli(['batch', ...args, '--poll-interval', '0.05'], { apiUrl: served.url, home });
   return { served, home, write, batch };
 }
 
@@ -83,9 +83,9 @@ describe('nemovideo batch', () => {
     expect(run.stdout).toMatch(/^6\s+done\s+out\/from-disk\.mp4/m);
     expect(count(served, MESSAGES)).toBe(4);
     // The prompt of line 4 reached the agent.
-    const prompts = served.emulator.requests
-      .filter((r) => r.path === '/run_sse' && r.body.type === 'json')
-      .map((r) => JSON.stringify(r.body.value));
+    const prompts = served.emulator.requests.map((r) =>
+      r.path === '/run_sse' && r.body.type === 'json' ? JSON.stringify(r.body.value) : '',
+    );
     expect(prompts.some((p) => p.includes('export it vertical for reels'))).toBe(true);
   });
 

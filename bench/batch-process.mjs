@@ -48,6 +48,7 @@ const sampler = setInterval(() => {
 const loop = monitorEventLoopDelay({ resolution: 10 });
 loop.enable();
 const started = performance.now();
+const cpuBefore = process.cpuUsage();
 const results = await client.batch.export(jobs(), {
   concurrency,
   pollInterval: Number(process.env.POLL_MS),
@@ -55,6 +56,7 @@ const results = await client.batch.export(jobs(), {
   ...(process.env.BATCH_JOURNAL === 'memory' ? { journal: new MemoryJournal() } : {}),
 });
 const wallMs = performance.now() - started;
+const cpu = process.cpuUsage(cpuBefore);
 loop.disable();
 clearInterval(sampler);
 const end = process.memoryUsage();
@@ -64,6 +66,7 @@ const notDone = results.filter((item) => item.status !== 'done');
 process.stdout.write(
   `${JSON.stringify({
     wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     notDone: notDone.length,
     firstProblem: notDone[0]?.error?.message ?? notDone[0]?.status,
     rssBefore,

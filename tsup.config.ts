@@ -1,3 +1,6 @@
+import { readFile } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { type Plugin, transform } from 'esbuild';
 import { defineConfig } from 'tsup';
 
 const shared = {
@@ -8,9 +11,66 @@ const shared = {
   treeshake: true,
 } as const;
 
+/**
+ * Packages only the CLI (commander) or the emulator (busboy and its streamsearch) use: bundled
+ * into the chunks that import them, so they are not dependencies of the package and SDK users
+ * never install them. The SDK's own dependencies (ky, eventsource-parser, zod) stay external;
+ * scripts/check-package.ts checks both lists against dist/.
+ */
+const BUNDLED_CJS = ['commander', 'busboy', 'streamsearch'];
+/**
+ * All that is bundled: the CommonJS packages above, and the MCP server package (a dev
+ * dependency), bundled into the chunk that only `nemovideo mcp` loads (a dynamic import), so it
+ * is neither a dependency of the package nor loaded by the SDK or the other commands. Its own
+ * dependency, zod, stays external (ours).
+ */
+const BUNDLED = [...BUNDLED_CJS, /^@modelcontextprotocol\//];
+
+const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith('_')));
+const BUNDLED_FILE = new RegExp(
+  `[\\\\/]node_modules[\\\\/](${BUNDLED_CJS.join('|')})[\\\\/].*\\.c?js$`,
+);
+const REQUIRE_BUILTIN = /\brequire\(\s*(['"])((?:node:)?[a-z_/]+)\1\s*\)/g;
+
+/**
+ * In an ESM bundle, esbuild turns a bundled CommonJS package's `require('node:events')` into a
+ * shim that throws "Dynamic require … is not supported" (there is no `require` in ES modules;
+ * https://github.com/evanw/esbuild/issues/1921). The usual fix, a `createRequire` banner, would
+ * put a static `node:module` import at the top of every chunk, the browser SDK's included. This
+ * plugin instead rewrites those requires of Node built-ins, in the bundled packages only, to
+ * default imports (the same object `require` returns), which esbuild hoists into the chunk of
+ * that package alone. It also minifies those packages (not our code, whose stack traces stay
+ * readable): commander and busboy are most of the CLI's and the emulator's bytes.
+ */
+const builtinRequiresAsImports: Plugin = {
+  name: 'builtin-requires-as-imports',
+  setup(build) {
+    build.onLoad({ filter: BUNDLED_FILE }, async (args) => {
+      const original = await readFile(args.path, 'utf8');
+      // Licence comments are kept inline (esbuild's default for transform).
+      const { code: source } = await transform(original, { loader: 'js', minify: true });
+      const imports = new Map<string, string>();
+      const contents = source.replace(REQUIRE_BUILTIN, (call, _quote, specifier: string) => {
+        const name = specifier.replace(/^node:/, '');
+        if (!NODE_BUILTINS.has(name)) return call;
+        let local = imports.get(name);
+        if (local === undefined) {
+          local = `__node_${name.replace(/\W/g, '_')}`;
+          imports.set(name, local);
+        }
+        return local;
+      });
+      if (imports.size === 0) return { contents, loader: 'js' };
+      const head = [...imports].map(([name, local]) => `import ${local} from 'node:${name}';`);
+      return { contents: `${head.join('\n')}\n${contents}`, loader: 'js' };
+    });
+  },
+};
+
 export default defineConfig([
   // ESM: the library, the testing entry and the CLI share chunks, so the bin does not carry a
-  // second copy of the SDK or the emulator.
+  // second copy of the SDK or the emulator. The CLI's commands, the SDK and commander are
+  // separate chunks the bin loads only when a command needs them (see src/cli/main.ts).
   {
     ...shared,
     entry: {
@@ -23,10 +83,8 @@ export default defineConfig([
     },
     format: ['esm'],
     splitting: true,
-    // The MCP server package (a dev dependency) is bundled into the chunk that only
-    // `nemovideo mcp` loads (a dynamic import), so it is neither a dependency of the package nor
-    // loaded by the SDK or the other commands. Its own dependency, zod, stays external (ours).
-    noExternal: [/^@modelcontextprotocol\//],
+    noExternal: BUNDLED,
+    esbuildPlugins: [builtinRequiresAsImports],
     dts: {
       entry: {
         index: 'src/index.ts',
@@ -51,6 +109,8 @@ export default defineConfig([
     },
     format: ['cjs'],
     splitting: true,
+    noExternal: BUNDLED,
+    esbuildPlugins: [builtinRequiresAsImports],
     dts: true,
   },
 ]);

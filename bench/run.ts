@@ -23,7 +23,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
  * the harness (calls `emit()` when run directly, see lib/result.ts). Files that
  * do not (helpers, child servers, scripts not yet adapted) are listed, not run.
  */
-const ORDER = ['overhead-credits', 'token-storm', 'import-cost', 'bundle-size'];
+const ORDER = ['overhead-credits', 'token-storm', 'import-cost', 'cli-startup', 'bundle-size'];
 /** Files in bench/ that are not benchmarks. */
 const NOT_BENCHMARKS = new Set(['run']);
 

@@ -5,14 +5,21 @@
  *    points at is there; no tests, sources, benchmarks, scripts, env files,
  *    keys or tarballs; no media file (the emulator embeds its MP4 in
  *    dist/testing, and only there); no credential-looking literal in any file.
- * 2. publint (strict: warnings fail).
- * 3. @arethetypeswrong/cli `--pack`: types resolve for node10, node16 (CJS and
+ * 2. Dependencies: the package depends on ky, eventsource-parser and zod, and
+ *    nothing else (what only the CLI or the emulator uses is bundled into their
+ *    chunks); every package a file of dist/ imports is one of those, an optional
+ *    peer (msw) or a Node built-in; no ESM file carries esbuild's
+ *    "Dynamic require" shim (a bundled CommonJS require that throws in ESM).
+ * 3. publint (strict: warnings fail).
+ * 4. @arethetypeswrong/cli `--pack`: types resolve for node10, node16 (CJS and
  *    ESM) and bundlers, for every entry point.
  *
  * Needs a build (`npm run build`); pass `--build` to build first.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
@@ -149,6 +156,71 @@ function checkFileList(result: PackResult, pkg: Record<string, unknown>): void {
   }
 }
 
+/** The SDK's runtime dependencies: these and no others (DEVELOPERS.md, issue #14). */
+const RUNTIME_DEPENDENCIES = ['eventsource-parser', 'ky', 'zod'];
+
+/** ES module imports: `import … from 'x'`, `import 'x'`, `export … from 'x'`, `import('x')`. */
+const IMPORTED =
+  /(?:^|\n)\s*(?:import|export)\s*(?:[\w*{}\s,$]*?\sfrom\s*)?["']([^"'.][^"']*)["']|\bimport\(\s*["']([^"'.][^"']*)["']\s*\)/g;
+/** CommonJS requires, looked for in .cjs files only (an ES module has no `require`). */
+const REQUIRED = /\brequire\(\s*["']([^"'.][^"']*)["']\s*\)/g;
+
+/** `zod/mini` → `zod`, `@scope/pkg/x` → `@scope/pkg`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
+}
+
+function distFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return distFiles(path);
+    return /\.(c?js|mjs)$/.test(entry.name) ? [path] : [];
+  });
+}
+
+function checkDependencies(pkg: Record<string, unknown>): void {
+  const deps = Object.keys((pkg.dependencies as Record<string, string> | undefined) ?? {}).sort();
+  if (deps.join() !== RUNTIME_DEPENDENCIES.join()) {
+    fail(
+      `dependencies are ${deps.join(', ') || 'none'}; they must be exactly ${RUNTIME_DEPENDENCIES.join(', ')} (bundle what only the CLI or the emulator needs: tsup.config.ts, BUNDLED)`,
+    );
+  }
+  const peers = Object.keys((pkg.peerDependencies as Record<string, string> | undefined) ?? {});
+  const meta = (pkg.peerDependenciesMeta ?? {}) as Record<string, { optional?: boolean }>;
+  for (const peer of peers) {
+    if (meta[peer]?.optional !== true) fail(`peer dependency ${peer} must be optional`);
+  }
+  const allowed = new Set([...RUNTIME_DEPENDENCIES, ...peers]);
+  const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+  const seen = new Map<string, Set<string>>();
+  for (const file of distFiles(join(ROOT, 'dist'))) {
+    const text = readFileSync(file, 'utf8');
+    const where = relative(ROOT, file);
+    const matches = [...text.matchAll(IMPORTED)];
+    if (file.endsWith('.cjs')) matches.push(...text.matchAll(REQUIRED));
+    for (const match of matches) {
+      const specifier = match[1] ?? match[2] ?? '';
+      if (builtins.has(specifier) || builtins.has(specifier.split('/')[0] ?? '')) continue;
+      const name = packageName(specifier);
+      if (!allowed.has(name)) seen.set(name, (seen.get(name) ?? new Set()).add(where));
+    }
+    if (/\.m?js$/.test(file) && text.includes('Dynamic require of')) {
+      fail(
+        `${where} carries esbuild's dynamic-require shim: a bundled CommonJS require that throws in ESM (see builtinRequiresAsImports in tsup.config.ts)`,
+      );
+    }
+  }
+  for (const [name, files] of seen) {
+    fail(
+      `${[...files].slice(0, 3).join(', ')} import${files.size === 1 ? 's' : ''} "${name}", which is not a dependency: a user's install would not have it (bundle it, or make it a dependency)`,
+    );
+  }
+  console.log(
+    `dependencies: ${deps.join(', ')}; optional peers: ${peers.join(', ') || 'none'}; dist imports nothing else`,
+  );
+}
+
 async function checkPublint(): Promise<void> {
   const { messages, pkg } = await publint({ pkgDir: ROOT, strict: true, pack: 'npm' });
   for (const message of messages) {
@@ -194,6 +266,7 @@ async function main(): Promise<void> {
   );
   for (const f of result.files) console.log(`  ${String(f.size).padStart(9)}  ${f.path}`);
   checkFileList(result, pkg);
+  checkDependencies(pkg);
 
   console.log('publint (strict):');
   await checkPublint();

@@ -3,10 +3,13 @@
  * consumer project, running the reference workflow against the emulator over
  * loopback in every runtime we support:
  *
- * - Node 20 (this one), 22 and 24 (npm `node` packages): ESM and CJS consumers;
+ * - Node 20 (this one), 22, 24 and 26 (npm `node` packages): ESM and CJS consumers, and
+ *   the CLI (`nemovideo download`, `nemovideo upload`);
  * - Bun and Deno (npm `bun` / `deno` packages): the ESM consumer;
  * - headless Chromium: the SDK bundled by esbuild in a page served on localhost;
- * - `nemovideo/testing` from the tarball (ESM with msw and over loopback, CJS);
+ * - `nemovideo/testing` from the tarball (ESM with msw and over loopback, CJS), a file
+ *   upload included (the bundled multipart parser);
+ * - `nemovideo emulator` from the tarball, driven by `npx nemovideo download`;
  * - TypeScript consumers: moduleResolution node16 (.mts and .cts), bundler, node10;
  * - `npx -y nemovideo mcp` driven by the official MCP client (scripts/runtimes/mcp.ts).
  *
@@ -34,6 +37,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEmulator } from '../../src/testing/index.js';
 import { runInChromium } from './browser.js';
+import { runCliEmulator, runCliWorkflow } from './cli.js';
 import { runMcpWorkflow } from './mcp.js';
 import { ensureRuntime, type Runtime } from './runtimes.js';
 
@@ -218,10 +222,10 @@ async function main(): Promise<void> {
         detail: error instanceof Error ? error.message : String(error),
       });
 
-    // 2. Node 20 (this process's), 22, 24: ESM and CJS.
+    // 2. Node 20 (this process's), 22, 24, 26: ESM, CJS and the CLI.
     const node20: Runtime = { name: 'node20', bin: process.execPath, version: process.version };
     const nodes: Runtime[] = [node20];
-    for (const name of ['node22', 'node24']) {
+    for (const name of ['node22', 'node24', 'node26']) {
       if (!wanted(name)) continue;
       try {
         nodes.push(ensureRuntime(name));
@@ -243,6 +247,34 @@ async function main(): Promise<void> {
         runtime,
         'workflow.cjs',
       );
+      const cliId = `${runtime.name}-cli`;
+      if (wanted(cliId)) {
+        const started = performance.now();
+        let detail: string;
+        let status: Row['status'] = 'pass';
+        try {
+          detail = await runCliWorkflow({
+            consumer,
+            nodeBin: runtime.bin,
+            apiUrl: server.url,
+            home: join(work, 'homes', cliId),
+            out: join(work, `${cliId}.mp4`),
+            clip,
+            resultBytes: RESULT_BYTES,
+          });
+        } catch (error) {
+          status = 'fail';
+          detail = tail(String(error), 6);
+        }
+        rows.push({
+          id: cliId,
+          label: `Node ${major}, CLI (download, upload)`,
+          status,
+          version: runtime.version,
+          ms: performance.now() - started,
+          detail,
+        });
+      }
     }
 
     // 3. Bun and Deno.
@@ -284,26 +316,24 @@ async function main(): Promise<void> {
       });
     }
 
-    // 4b. The CLI from the tarball (its bin link), against the emulator.
+    // 4b. `nemovideo emulator` from the tarball, used through `npx nemovideo`.
     if (wanted('cli')) {
       const started = performance.now();
-      const bin = join(consumer, 'node_modules/.bin/nemovideo');
-      const help = await exec(bin, ['--help'], consumer);
-      const credits = await exec(bin, ['credits'], consumer, {
-        NEMO_API_URL: server.url,
-        NEMO_CLIENT_ID: 'runtime-matrix-cli',
-        HOME: work,
-      });
+      let detail: string;
+      let status: Row['status'] = 'pass';
+      try {
+        detail = await runCliEmulator({ consumer, home: join(work, 'homes', 'cli-emulator') });
+      } catch (error) {
+        status = 'fail';
+        detail = tail(String(error), 6);
+      }
       rows.push({
         id: 'cli',
-        label: 'CLI bin from the tarball (--help, credits)',
-        status: help.code === 0 && credits.code === 0 ? 'pass' : 'fail',
+        label: 'nemovideo emulator + npx nemovideo download, from the tarball',
+        status,
         version: process.version,
         ms: performance.now() - started,
-        detail:
-          help.code === 0 && credits.code === 0
-            ? (credits.stdout.trim().split('\n')[0] ?? '')
-            : `--help exit ${help.code}, credits exit ${credits.code}: ${tail(`${help.stderr}${credits.stdout}${credits.stderr}`, 6)}`,
+        detail,
       });
     }
 

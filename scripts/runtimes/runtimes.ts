@@ -1,6 +1,6 @@
 /**
- * Runtimes installed from the npm registry into a cache folder, once: Node 22
- * and 24 (the `node` package ships the binary through a platform package), Bun
+ * Runtimes installed from the npm registry into a cache folder, once: Node 22,
+ * 24 and 26 (the `node` package ships the binary through a platform package), Bun
  * (`bun`) and Deno (`deno`). The cache survives between runs
  * (`NEMO_RUNTIMES_CACHE`, default `<tmp>/nemovideo-runtimes-cache`).
  */
@@ -22,6 +22,7 @@ export interface Runtime {
 const SPECS: Record<string, { spec: string; bin: string }> = {
   node22: { spec: 'node@22', bin: 'node_modules/.bin/node' },
   node24: { spec: 'node@24', bin: 'node_modules/.bin/node' },
+  node26: { spec: 'node@26', bin: 'node_modules/.bin/node' },
   bun: { spec: 'bun@1', bin: 'node_modules/.bin/bun' },
   deno: { spec: 'deno@2', bin: 'node_modules/.bin/deno' },
 };

@@ -1,23 +1,9 @@
-import { CommanderError } from 'commander';
-import {
-  AbortError,
-  ApiError,
-  AuthenticationError,
-  ConfigError,
-  ConnectionError,
-  DownloadError,
-  DraftNotReadyError,
-  ExportNotAllowedError,
-  FileTooLargeError,
-  InsufficientCreditsError,
-  isNemoError,
-  RateLimitError,
-  RenderFailedError,
-  SessionNotFoundError,
-  TimeoutError,
-  UnsupportedFileTypeError,
-} from '../index.js';
-import { oneLine } from './format.js';
+/**
+ * Exit codes and the CLI's own errors. Free of the SDK: the messages of SDK errors are written
+ * by describe.ts, which is loaded only when a command fails.
+ *
+ * @module
+ */
 
 /**
  * Exit codes of the `nemovideo` command (documented in docs/cli.md).
@@ -68,7 +54,7 @@ export interface ErrorReport {
   kind: string;
 }
 
-/** Context for clearer messages. */
+/** What the command was doing, for messages that name the next step. */
 export interface DescribeContext {
   /** The API origin in use. */
   apiUrl?: string | undefined;
@@ -76,118 +62,16 @@ export interface DescribeContext {
   sessionId?: string | undefined;
   /** The token came from `--token` or `NEMO_TOKEN` (not an anonymous token). */
   explicitToken?: boolean | undefined;
-}
-
-function isAbort(error: unknown): boolean {
-  // Ours (from any copy of the package) or a platform AbortError (DOMException).
-  return error instanceof AbortError || (error instanceof Error && error.name === 'AbortError');
-}
-
-/**
- * Maps any thrown value to its exit code and a single line telling the user what to do.
- *
- * @example
- * ```ts
- * const { exitCode, message } = describeError(err, { apiUrl });
- * process.stderr.write(`error: ${message}\n`);
- * process.exitCode = exitCode;
- * ```
- */
-export function describeError(error: unknown, ctx: DescribeContext = {}): ErrorReport {
-  const kind =
-    error instanceof Error ? error.name : typeof error === 'string' ? 'Error' : 'Unknown';
-  const say = (exitCode: ExitCodeValue, message: string): ErrorReport => ({
-    exitCode,
-    message: oneLine(message, 600),
-    kind,
-  });
-  const sdkSays = error instanceof Error ? error.message : String(error);
-
-  if (error instanceof CliError) return say(error.exitCode, error.message);
-  if (error instanceof CommanderError) return say(ExitCode.Usage, error.message);
-  if (isAbort(error)) return say(ExitCode.Aborted, 'Aborted.');
-
-  if (error instanceof SessionNotFoundError) {
-    const which = ctx.sessionId ? `Session ${ctx.sessionId}` : 'The session';
-    return say(
-      ExitCode.Api,
-      `${which} was not found: it may have expired or belong to another token. Check the id, or start a new one with "nemovideo session new".`,
-    );
-  }
-  if (error instanceof InsufficientCreditsError) {
-    const next = error.registerUrl
-      ? `Register at ${error.registerUrl} to get more credits,`
-      : 'Top up your account at https://nemovideo.com,';
-    return say(
-      ExitCode.Api,
-      `Out of credits. ${next} or pass a token that has credits with --token / NEMO_TOKEN. See your balance with "nemovideo credits".`,
-    );
-  }
-  if (error instanceof ExportNotAllowedError) {
-    return say(
-      ExitCode.Api,
-      'Your plan does not allow this export (HTTP 402). This is a subscription limit, not a lack of credits: upgrade your plan at https://nemovideo.com, or use a token whose plan allows exports.',
-    );
-  }
-  if (error instanceof UnsupportedFileTypeError) {
-    return say(
-      ExitCode.Usage,
-      `The service does not accept this file type. Accepted formats: ${error.acceptedFormats.join(', ')}. Convert the file to one of them and try again.`,
-    );
-  }
-  if (error instanceof FileTooLargeError) return say(ExitCode.Usage, sdkSays);
-  if (error instanceof AuthenticationError) {
-    return say(
-      ExitCode.Api,
-      ctx.explicitToken
-        ? 'The token was rejected as expired or invalid. Pass a fresh one with --token / NEMO_TOKEN, or leave both unset to use a free anonymous token.'
-        : 'The token was rejected as expired or invalid. Try again; if it persists, delete ~/.config/nemovideo/token.json.',
-    );
-  }
-  if (error instanceof RateLimitError) {
-    const wait = error.retryAfterMs
-      ? ` about ${Math.ceil(error.retryAfterMs / 1000)} s`
-      : ' a minute';
-    return say(
-      ExitCode.Api,
-      `The service is rate limiting this client. Wait${wait} and try again.`,
-    );
-  }
-  if (error instanceof ApiError) {
-    const status =
-      error.httpStatus >= 500 ? ' The service may be having trouble: try again later.' : '';
-    return say(ExitCode.Api, `${sdkSays}${status}`);
-  }
-  if (error instanceof RenderFailedError || error instanceof DraftNotReadyError) {
-    return say(ExitCode.Api, sdkSays);
-  }
-  if (error instanceof ConnectionError) {
-    const where = ctx.apiUrl ? ` at ${ctx.apiUrl}` : '';
-    const reason = /\(([^()]+)\)/.exec(sdkSays)?.[1];
-    return say(
-      ExitCode.Network,
-      `Could not reach the NemoVideo API${where}${reason ? ` (${reason})` : ''}: the service may be down or the network unavailable. Check your connection and --api-url / NEMO_API_URL, then try again.`,
-    );
-  }
-  if (error instanceof TimeoutError || error instanceof DownloadError) {
-    return say(ExitCode.Network, sdkSays);
-  }
-  const insecure =
-    error instanceof ConfigError ? /over plain http to (\S+)\. /.exec(error.message) : null;
-  if (insecure) {
-    return say(
-      ExitCode.Usage,
-      `Refusing to send the token over plain http to ${insecure[1]}: use an https:// API URL (plain http is accepted only for localhost, e.g. the emulator).`,
-    );
-  }
-  if (error instanceof ConfigError) return say(ExitCode.Usage, sdkSays);
-  if (isNemoError(error)) return say(ExitCode.Api, sdkSays);
-  const errno = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (errno === 'ENOENT' || errno === 'EACCES' || errno === 'EISDIR' || errno === 'ENOTDIR') {
-    return say(ExitCode.Usage, sdkSays);
-  }
-  return say(
-    ExitCode.Internal,
-    `Unexpected error: ${sdkSays}. Run again with --verbose for details and report it.`,
-  );
+  /** No token was obtained yet: a failure came from the anonymous-token request. */
+  awaitingToken?: boolean | undefined;
+  /** The folder of the client id and the token cache. */
+  configDir?: string | undefined;
+  /** The command line that exports the session again (`nemovideo export <sid> -o …`). */
+  exportAgain?: string | undefined;
+  /** What to do after an interruption (Ctrl-C) at this point; a rerun when unset. */
+  afterAbort?: string | undefined;
+  /** The durable job the command runs (`download`, `jobs resume`). */
+  jobId?: string | undefined;
+  /** The command line that resumes that job. */
+  resumeCommand?: string | undefined;
 }

@@ -1,5 +1,4 @@
 import { format as formatArgs } from 'node:util';
-import cliProgress from 'cli-progress';
 import type { Logger } from '../helpers.js';
 import type { ErrorReport } from './errors.js';
 import { formatBytes } from './format.js';
@@ -64,7 +63,7 @@ export class Output {
   readonly color: boolean;
   readonly #stdout: TextSink;
   readonly #stderr: TextSink;
-  #activeBar: cliProgress.SingleBar | undefined;
+  #activeBar: TerminalBar | undefined;
 
   constructor(options: OutputOptions) {
     this.json = options.json;
@@ -104,7 +103,7 @@ export class Output {
 
   #interruptBar(): void {
     // A log line while a bar is drawn: clear the bar's line first; it redraws on its next update.
-    if (this.#activeBar && this.#stderr.isTTY) this.#stderr.write('\r\u001b[2K');
+    this.#activeBar?.clear();
   }
 
   /** A stage starting, e.g. `› Uploading …` (stderr; hidden by --quiet and --json). */
@@ -188,7 +187,7 @@ export class Output {
 
   /**
    * A progress indicator for `label`. `unit` `percent` counts 0–100, `bytes` counts bytes
-   * (total may be unknown). On a TTY it is a cli-progress bar; otherwise a plain line every
+   * (total may be unknown). On a TTY it is a bar redrawn in place; otherwise a plain line every
    * 25 % (or every 10 MB when the total is unknown); nothing with --quiet or --json.
    */
   progress(label: string, unit: 'percent' | 'bytes', total?: number): Progress {
@@ -214,45 +213,25 @@ export class Output {
 
   #bar(label: string, unit: 'percent' | 'bytes', initialTotal: number | undefined): Progress {
     this.stopProgress();
-    let total = unit === 'percent' ? 100 : (initialTotal ?? 0);
-    const paintBar = (text: string): string => this.#paint('cyan', text);
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: this.#stderr as unknown as NodeJS.WritableStream,
-        hideCursor: true,
-        clearOnComplete: false,
-        stopOnComplete: false,
-        barsize: 30,
-        fps: 10,
-        barCompleteChar: '█',
-        barIncompleteChar: '░',
-        format: (options, params) => {
-          const size = options.barsize ?? 30;
-          const known = params.total > 0;
-          const filled = known ? Math.round(Math.min(1, params.progress) * size) : 0;
-          const drawn = `${'█'.repeat(filled)}${'░'.repeat(size - filled)}`;
-          const pct = known ? `${Math.floor(Math.min(1, params.progress) * 100)}%` : '';
-          const amount =
-            unit === 'bytes'
-              ? known
-                ? `${formatBytes(params.value)} / ${formatBytes(params.total)}`
-                : formatBytes(params.value)
-              : '';
-          return `  ${label.padEnd(9)} ${paintBar(drawn)} ${pct.padStart(4)} ${amount}`.trimEnd();
-        },
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    bar.start(total, 0);
+    const size = barSize(this.#stderr.columns);
+    const render = (value: number, total: number): string => {
+      const known = total > 0;
+      const ratio = known ? Math.min(1, Math.max(0, value / total)) : 0;
+      const filled = Math.round(ratio * size);
+      const drawn = `${'█'.repeat(filled)}${'░'.repeat(size - filled)}`;
+      const pct = known ? `${Math.floor(ratio * 100)}%` : '';
+      const amount =
+        unit === 'bytes'
+          ? known
+            ? `${formatBytes(value)} / ${formatBytes(total)}`
+            : formatBytes(value)
+          : '';
+      return `  ${label.padEnd(9)} ${this.#paint('cyan', drawn)} ${pct.padStart(4)} ${amount}`.trimEnd();
+    };
+    const bar = new TerminalBar(this.#stderr, render, unit === 'percent' ? 100 : initialTotal);
     this.#activeBar = bar;
     return {
-      update: (value, newTotal) => {
-        if (newTotal !== undefined && newTotal > 0 && newTotal !== total) {
-          total = newTotal;
-          bar.setTotal(total);
-        }
-        bar.update(value);
-      },
+      update: (value, total) => bar.update(value, total),
       stop: () => {
         if (this.#activeBar === bar) this.#activeBar = undefined;
         bar.stop();
@@ -293,5 +272,66 @@ export class Output {
         }
       },
     };
+  }
+}
+
+/** Cells of the bar: 30, fewer on a narrow terminal so the line never wraps. */
+function barSize(columns: number | undefined): number {
+  if (columns === undefined || columns <= 0) return 30;
+  return Math.max(10, Math.min(30, columns - 45));
+}
+
+/**
+ * A one-line progress bar redrawn in place (carriage return, clear line) at most ten times a
+ * second, and once more when it stops. The cursor is left alone, so an interrupted process
+ * never leaves the terminal without one.
+ */
+class TerminalBar {
+  static readonly FRAME_MS = 100;
+  readonly #sink: TextSink;
+  readonly #render: (value: number, total: number) => string;
+  readonly #now: () => number;
+  #value = 0;
+  #total: number;
+  #drawnAt = Number.NEGATIVE_INFINITY;
+  #stopped = false;
+
+  constructor(
+    sink: TextSink,
+    render: (value: number, total: number) => string,
+    total: number | undefined,
+    now: () => number = Date.now,
+  ) {
+    this.#sink = sink;
+    this.#render = render;
+    this.#total = total ?? 0;
+    this.#now = now;
+    this.#draw();
+  }
+
+  update(value: number, total?: number): void {
+    if (this.#stopped) return;
+    this.#value = value;
+    if (total !== undefined && total > 0) this.#total = total;
+    if (this.#now() - this.#drawnAt >= TerminalBar.FRAME_MS) this.#draw();
+  }
+
+  /** Erase the bar's line (a log line is about to be printed); the next update redraws it. */
+  clear(): void {
+    if (this.#stopped) return;
+    this.#sink.write('\r\u001b[2K');
+    this.#drawnAt = Number.NEGATIVE_INFINITY;
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#draw();
+    this.#stopped = true;
+    this.#sink.write('\n');
+  }
+
+  #draw(): void {
+    this.#drawnAt = this.#now();
+    this.#sink.write(`\r\u001b[2K${this.#render(this.#value, this.#total)}`);
   }
 }

@@ -1,23 +1,23 @@
-import { Command, CommanderError } from 'commander';
-import { VERSION } from '../index.js';
-import { registerBatch } from './commands/batch.js';
-import { registerChat } from './commands/chat.js';
-import { registerCredits } from './commands/credits.js';
-import { registerDownload } from './commands/download.js';
+/**
+ * The `nemovideo` program: commander, configured from the command table (registry.ts). Every
+ * command is declared from data; only the one that runs has its implementation loaded.
+ *
+ * @module
+ */
 import {
-  EMULATOR_USAGE,
-  EmulatorUsageError,
-  parseEmulatorArgs,
-  runEmulatorCommand,
-} from './commands/emulator.js';
-import { registerExport } from './commands/export.js';
-import { registerMcp } from './commands/mcp.js';
-import { registerSession } from './commands/session.js';
-import { registerState } from './commands/state.js';
-import { registerUpload } from './commands/upload.js';
-import { describeError, ExitCode, type ExitCodeValue, usageError } from './errors.js';
+  Command,
+  CommanderError,
+  InvalidArgumentError,
+  Option,
+  type OutputConfiguration,
+} from 'commander';
+import { CliError, ExitCode, type ExitCodeValue } from './errors.js';
+import { rootHelp } from './help.js';
 import { colorAllowed, Output, type TextSink } from './output.js';
-import { type Env, type GlobalOptions, Runtime, type RuntimeFactory } from './runtime.js';
+import { COMMANDS, GLOBAL_OPTIONS } from './registry.js';
+import { type Env, type GlobalOptions, Runtime } from './runtime.js';
+import { ArgumentError, type CommandSpec, type OptionSpec, type ValueParser } from './spec.js';
+import { VERSION } from './version.js';
 
 /** Where the CLI reads and writes: the real process, or test doubles. */
 export interface CliIo {
@@ -28,109 +28,138 @@ export interface CliIo {
   signal: AbortSignal;
 }
 
-/**
- * `nemovideo emulator`: its options are parsed by the emulator command itself
- * (src/cli/commands/emulator.ts), so they are passed through untouched.
- */
-function registerEmulator(program: Command, runtime: RuntimeFactory, io: CliIo): void {
-  program
-    .command('emulator')
-    .summary('run the offline NemoVideo emulator (API + CDN) on loopback until Ctrl-C')
-    .description('Run the NemoVideo emulator (API + CDN) on loopback until Ctrl-C.')
-    .usage('[--port N] [options]')
-    .helpOption(false)
-    .allowUnknownOption(true)
-    .allowExcessArguments(true)
-    .argument('[options...]')
-    .addHelpText('after', `\n${EMULATOR_USAGE.slice(EMULATOR_USAGE.indexOf('Options:'))}`)
-    .action(async (args: string[], _flags: unknown, cmd: Command) => {
-      const rt = runtime(cmd);
-      let options: ReturnType<typeof parseEmulatorArgs>;
-      try {
-        options = parseEmulatorArgs(args);
-      } catch (error) {
-        if (error instanceof EmulatorUsageError)
-          throw usageError(`${error.message}. Run "nemovideo emulator --help".`);
-        throw error;
-      }
-      if (options === 'help') {
-        io.stdout.write(EMULATOR_USAGE);
-        return;
-      }
-      rt.exitCode = (await runEmulatorCommand(options, {
-        stdout: io.stdout,
-        stderr: io.stderr,
-        signal: rt.signal,
-      })) as ExitCodeValue;
-    });
+/** A value parser as commander wants it: a wrong value is an InvalidArgumentError. */
+function commanderParser(parse: ValueParser): (value: string, previous: unknown) => unknown {
+  return (value, previous) => {
+    try {
+      return parse(value, previous);
+    } catch (error) {
+      if (error instanceof ArgumentError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
 }
 
-const EXIT_CODES_HELP = `
-Exit codes:
-  0    success
-  1    unexpected error (a bug; rerun with --verbose and report it)
-  2    usage: bad option or argument, bad URL, missing or unsupported file
-  3    the service refused or failed: no credits, plan limit (402), unknown session, failed render
-  4    network: the service could not be reached, the connection broke, or a time limit ran out
-  130  aborted (Ctrl-C)
+function option(spec: OptionSpec): Option {
+  const o = new Option(spec.flags, spec.description);
+  if (spec.default !== undefined) o.default(spec.default);
+  if (spec.parse) o.argParser(commanderParser(spec.parse));
+  return o;
+}
 
-Environment:
-  NEMO_API_URL     API origin (like --api-url)
-  NEMO_TOKEN       bearer token (like --token); without one, a free anonymous token is
-                   obtained once and cached (0600) in ~/.config/nemovideo/token.json
-  NEMO_CONFIG_DIR  where the client id and token cache live (default ~/.config/nemovideo)
-  NEMO_CLIENT_ID   client id sent when requesting an anonymous token
-  NO_COLOR         disable colors
+/** How a usage error points at the help: the exact help command of `path`. */
+function helpPointer(path: string): string {
+  return `Run "${path} --help" for usage.`;
+}
 
-Documentation: https://github.com/nemovideo/nemovideo/blob/main/docs/cli.md`;
+/** Builds the runtime of the command that runs, from its merged global options. */
+type MakeRuntime = (command: Command) => Runtime;
+
+/** How the program writes: where, and whether usage errors are JSON lines (`--json`). */
+interface Writing {
+  io: CliIo;
+  json: boolean;
+}
 
 /**
- * Builds the `nemovideo` commander program. Commands run through `factory`, which
- * gives them output, the client and the abort signal.
+ * Where commander writes for the command at `path`. A usage error ends with a pointer to that
+ * command's help; with `--json` it is one JSON line on stderr, like every other error.
  */
-export function buildProgram(io: CliIo, makeRuntime: (globals: GlobalOptions) => Runtime): Command {
-  const program = new Command('nemovideo');
+function configureWriting(command: Command, path: string, { io, json }: Writing): Command {
+  const output: OutputConfiguration = {
+    writeOut: (text) => io.stdout.write(text),
+    writeErr: (text) => io.stderr.write(text),
+    getOutHelpWidth: () => io.stdout.columns ?? 80,
+    getErrHelpWidth: () => io.stderr.columns ?? 80,
+    outputError: (text, write) => {
+      if (!json) {
+        write(text);
+        return;
+      }
+      const said = text
+        .replace(/^error: /, '')
+        .trim()
+        .replace(/\s*\n\s*/g, ' ');
+      const message = `${said.endsWith('.') || said.endsWith(')') ? said : `${said}.`} ${helpPointer(path)}`;
+      write(
+        `${JSON.stringify({ error: { kind: 'UsageError', message, exitCode: ExitCode.Usage } })}\n`,
+      );
+    },
+  };
+  command.configureOutput(output).exitOverride();
+  // With --json the pointer is inside the JSON line.
+  if (!json) command.showHelpAfterError(helpPointer(path));
+  return command;
+}
+
+/** Declares `spec` (and its subcommands) on `command`; the action loads the implementation. */
+function declare(
+  command: Command,
+  spec: CommandSpec,
+  path: string,
+  makeRuntime: MakeRuntime,
+  writing: Writing,
+): void {
+  configureWriting(command, path, writing)
+    .summary(spec.summary)
+    .description(spec.description ?? spec.summary)
+    .helpOption('-h, --help', 'show help');
+  if (spec.passThrough !== undefined) {
+    // `nemovideo help <command>` prints this; `<command> --help` reaches the command itself.
+    command
+      .usage(spec.passThrough)
+      .helpOption(false)
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .argument('[options...]')
+      .configureHelp({ showGlobalOptions: false })
+      .addHelpText('after', `\nIts options: run "${path} --help".`);
+  }
+  if (spec.subcommands?.length) command.helpCommand('help [command]', 'show the help of a command');
+  for (const arg of spec.arguments ?? []) {
+    if (arg.parse) command.argument(arg.name, arg.description, commanderParser(arg.parse));
+    else command.argument(arg.name, arg.description);
+  }
+  for (const o of spec.options ?? []) command.addOption(option(o));
+  if (spec.examples?.length) {
+    command.addHelpText('after', `\nExample:\n${spec.examples.map((e) => `  ${e}`).join('\n')}`);
+  }
+  for (const sub of spec.subcommands ?? []) {
+    declare(command.command(sub.name), sub, `${path} ${sub.name}`, makeRuntime, writing);
+  }
+  const load = spec.load;
+  if (load) {
+    command.action(async (...params: unknown[]) => {
+      // commander passes the arguments, then the options, then the command.
+      const self = params.at(-1) as Command;
+      const flags = params.at(-2) as Record<string, unknown>;
+      const run = await load();
+      await run(makeRuntime(self), params.slice(0, -2), flags);
+    });
+  }
+}
+
+/**
+ * Builds the `nemovideo` commander program from the command table. Commands run through
+ * `makeRuntime`, which gives them output, the client and the abort signal.
+ */
+export function buildProgram(
+  io: CliIo,
+  makeRuntime: MakeRuntime,
+  options: { version: string; json: boolean },
+): Command {
+  const writing: Writing = { io, json: options.json };
+  const program = configureWriting(new Command('nemovideo'), 'nemovideo', writing);
   program
-    .description(
-      'NemoVideo from the command line: turn a video link into an edited MP4, chat with the editing agent, upload, render and download.',
-    )
-    .version(VERSION, '-V, --version', 'print the version')
+    .version(options.version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help')
-    // The SDK reads NEMO_API_URL and NEMO_TOKEN itself when these are not given, so it can
-    // tell where the token came from.
-    .option('--api-url <url>', 'API origin (default: NEMO_API_URL, else production)')
-    .option(
-      '--token <token>',
-      'bearer token (default: NEMO_TOKEN, else a free anonymous token, cached)',
-    )
-    .option('--json', 'machine-readable output on stdout (NDJSON events for chat)')
-    .option('-q, --quiet', 'print only the result and errors')
-    .option('-v, --verbose', 'debug log (credentials redacted) and stack traces on errors')
-    .option('--no-color', 'disable colors (NO_COLOR is honoured too)')
     .showSuggestionAfterError(true)
-    .addHelpText('after', EXIT_CODES_HELP)
-    .configureOutput({
-      writeOut: (text) => io.stdout.write(text),
-      writeErr: (text) => io.stderr.write(text),
-    })
-    .exitOverride();
-
-  const factory: RuntimeFactory = (command) => makeRuntime(command.optsWithGlobals());
-  registerDownload(program, factory);
-  registerBatch(program, factory);
-  registerSession(program, factory);
-  registerUpload(program, factory);
-  registerChat(program, factory);
-  registerState(program, factory);
-  registerExport(program, factory);
-  registerCredits(program, factory);
-  registerEmulator(program, factory, io);
-  registerMcp(program, factory);
-
-  // Subcommands report usage errors the same way as the program.
-  for (const command of program.commands) {
-    command.exitOverride();
-    for (const sub of command.commands) sub.exitOverride();
+    .configureHelp({ showGlobalOptions: true });
+  for (const o of GLOBAL_OPTIONS) program.addOption(option(o));
+  // The root help is the one `nemovideo --help` prints without commander (help.ts).
+  program.helpInformation = (context) => rootHelp((context?.error ? io.stderr : io.stdout).columns);
+  for (const spec of COMMANDS) {
+    declare(program.command(spec.name), spec, `nemovideo ${spec.name}`, makeRuntime, writing);
   }
   return program;
 }
@@ -147,7 +176,8 @@ export function buildProgram(io: CliIo, makeRuntime: (globals: GlobalOptions) =>
 export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCodeValue> {
   let runtime: Runtime | undefined;
   let out: Output | undefined;
-  const makeRuntime = (globals: GlobalOptions): Runtime => {
+  const makeRuntime: MakeRuntime = (command) => {
+    const globals = command.optsWithGlobals() as GlobalOptions;
     out = new Output({
       stdout: io.stdout,
       stderr: io.stderr,
@@ -156,10 +186,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       verbose: globals.verbose === true,
       color: colorAllowed(io.stderr, io.env, globals.color !== false),
     });
-    runtime = new Runtime(out, globals, io.env, io.signal);
+    runtime = new Runtime(out, globals, io.env, io.signal, io);
     return runtime;
   };
-  const program = buildProgram(io, makeRuntime);
+  // Known before parsing, so that usage errors are JSON lines too.
+  const json = argv.includes('--json');
+  const program = buildProgram(io, makeRuntime, { version: VERSION, json });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return runtime?.exitCode ?? ExitCode.Ok;
@@ -168,24 +200,38 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<ExitCo
       // Help and --version end with exit code 0; commander already printed usage errors.
       return error.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage;
     }
-    const report = describeError(error, runtime?.context ?? {});
-    const aborted = report.exitCode === ExitCode.Aborted || io.signal.aborted;
-    if (aborted && runtime) await runtime.runAbortCleanups();
     const sink =
       out ??
       new Output({
         stdout: io.stdout,
         stderr: io.stderr,
-        json: argv.includes('--json'),
+        json,
         quiet: false,
         verbose: argv.includes('--verbose') || argv.includes('-v'),
         color: colorAllowed(io.stderr, io.env, !argv.includes('--no-color')),
       });
-    if (aborted) {
-      sink.error({ exitCode: ExitCode.Aborted, kind: 'Aborted', message: 'Aborted.' });
-      return ExitCode.Aborted;
-    }
+    const aborted =
+      io.signal.aborted ||
+      (error instanceof Error && error.name === 'AbortError' && !(error instanceof CliError));
+    if (aborted && runtime) await runtime.runAbortCleanups();
+    const report =
+      error instanceof CliError && !aborted
+        ? { exitCode: error.exitCode, kind: error.name, message: error.message }
+        : // The SDK's error classes are needed only now.
+          (await import('./describe.js')).describeError(
+            aborted ? abortReason(io.signal, error) : error,
+            runtime?.describeContext() ?? {},
+          );
     sink.error(report, error);
     return report.exitCode;
   }
+}
+
+/** What an interruption is reported as: the abort, whatever error the command saw last. */
+function abortReason(signal: AbortSignal, error: unknown): unknown {
+  if (error instanceof Error && error.name === 'AbortError') return error;
+  const reason: unknown = signal.reason;
+  return reason instanceof Error && reason.name === 'AbortError'
+    ? reason
+    : new DOMException('Aborted.', 'AbortError');
 }

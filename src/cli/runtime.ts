@@ -1,12 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Command } from 'commander';
-import { NemoClient, type NemoClientOptions, VERSION } from '../index.js';
-import type { DescribeContext, ExitCodeValue } from './errors.js';
-import type { Output } from './output.js';
-
-/** Builds the runtime of a command from its merged global options (commands receive one from program.ts). */
-export type RuntimeFactory = (command: Command) => Runtime;
+import type { NemoClient, NemoClientOptions } from '../index.js';
+import { type DescribeContext, type ExitCodeValue, usageError } from './errors.js';
+import type { Output, TextSink } from './output.js';
 
 /** Options every command accepts (see docs/cli.md). */
 export interface GlobalOptions {
@@ -42,6 +38,55 @@ export function configDir(env: Env): string {
   return join(homedir(), '.config', 'nemovideo');
 }
 
+/** True for `localhost`, `*.localhost`, `127.0.0.0/8` and `::1`: where plain http is allowed. */
+export function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * Checks the API origin the user gave (`--api-url`, else `NEMO_API_URL`) and says what is
+ * wrong in terms of the flag or variable it came from. Undefined when neither is set.
+ */
+export function checkApiUrl(flag: string | undefined, env: Env): string | undefined {
+  const fromEnv = env.NEMO_API_URL;
+  const [source, raw] =
+    flag !== undefined
+      ? ['--api-url', flag]
+      : fromEnv !== undefined && fromEnv !== ''
+        ? ['NEMO_API_URL', fromEnv]
+        : [undefined, undefined];
+  if (source === undefined || raw === undefined) return undefined;
+  const example =
+    'e.g. https://mega-api-prod.nemovideo.ai, or http://127.0.0.1:4010 for a local emulator';
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw usageError(
+      `${source} ${JSON.stringify(raw)} is not a URL. Give the API origin, ${example}.`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw usageError(
+      `${source} ${JSON.stringify(raw)} is not an http(s) URL (it is ${url.protocol}). Give the API origin, ${example}.`,
+    );
+  }
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw usageError(
+      `${source} ${JSON.stringify(raw)}: refusing to send the token over plain http to ${url.host}. Use https:// (plain http is accepted only for localhost, e.g. the emulator).`,
+    );
+  }
+  return raw;
+}
+
+/** Where a command's raw output goes (the emulator and the MCP server write to it directly). */
+export interface RuntimeIo {
+  stdout: TextSink;
+  stderr: TextSink;
+}
+
 /** Everything a command needs: output, options, the abort signal and a lazily built client. */
 export class Runtime {
   readonly out: Output;
@@ -49,26 +94,41 @@ export class Runtime {
   readonly env: Env;
   /** Aborted by Ctrl-C (SIGINT) or SIGTERM. */
   readonly signal: AbortSignal;
+  /** The process's streams, for commands that print their own output. */
+  readonly io: RuntimeIo;
   /** Set by a command that ends with a code other than 0 without throwing. */
   exitCode: ExitCodeValue | undefined;
   /** What the current command works on, for clearer error messages. */
-  readonly context: DescribeContext = {};
+  readonly context: DescribeContext;
   #client: NemoClient | undefined;
   readonly #cleanups: Array<() => Promise<void> | void> = [];
 
-  constructor(out: Output, globals: GlobalOptions, env: Env, signal: AbortSignal) {
+  constructor(out: Output, globals: GlobalOptions, env: Env, signal: AbortSignal, io: RuntimeIo) {
     this.out = out;
     this.globals = globals;
     this.env = env;
     this.signal = signal;
-    this.context.explicitToken = globals.token !== undefined || nonEmpty(env.NEMO_TOKEN);
+    this.io = io;
+    this.context = {
+      explicitToken: globals.token !== undefined || nonEmpty(env.NEMO_TOKEN),
+      configDir: configDir(env),
+    };
   }
 
-  /** The client, built on first use from `--api-url`/`--token`, the env vars and the config dir. */
-  client(): NemoClient {
+  /**
+   * The client, built on first use from `--api-url`/`--token`, the env vars and the config
+   * dir. The SDK is loaded here, so commands that never call it do not pay for it.
+   */
+  async client(): Promise<NemoClient> {
     if (this.#client) return this.#client;
+    const apiUrl = checkApiUrl(this.globals.apiUrl, this.env);
+    if (this.globals.token !== undefined && this.globals.token.trim() === '') {
+      throw usageError(
+        '--token is empty. Pass a token, or leave the flag out to use NEMO_TOKEN or a free anonymous token.',
+      );
+    }
+    const { NemoClient, VERSION } = await import('../index.js');
     const dir = configDir(this.env);
-    const apiUrl = this.globals.apiUrl;
     // The SDK's default store: <configDir>/client_id and <configDir>/token.json, shared with
     // every SDK client that uses the same config folder.
     const options: NemoClientOptions = {
@@ -81,10 +141,21 @@ export class Runtime {
     };
     // The SDK keys stored tokens by API base URL and client id, so an emulator's
     // token never goes to production.
-    this.#client = new NemoClient(options);
-    this.context.apiUrl = this.#client.baseUrl;
-    this.out.debug(`nemovideo ${VERSION}: API ${this.#client.baseUrl}, config ${dir}`);
-    return this.#client;
+    const client = new NemoClient(options);
+    this.#client = client;
+    this.context.apiUrl = client.baseUrl;
+    this.out.debug(`nemovideo ${VERSION}: API ${client.baseUrl}, config ${dir}`);
+    return client;
+  }
+
+  /** The context for an error message, with what the client knows at the time of the failure. */
+  describeContext(): DescribeContext {
+    const client = this.#client;
+    if (client === undefined) return this.context;
+    return {
+      ...this.context,
+      awaitingToken: client.tokenSource === 'anonymous' && client.anonymousGrant === undefined,
+    };
   }
 
   /** Register work to run if the command is interrupted (e.g. cancel a render). */

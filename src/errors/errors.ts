@@ -237,9 +237,19 @@ export class TurnTimeoutError extends TimeoutError {
   override name = 'TurnTimeoutError';
 }
 
-/** Disconnect recovery read the state repeatedly and saw no change: the turn failed. */
+/**
+ * Disconnect recovery read the state repeatedly and saw no change: the turn
+ * failed. From a durable workflow (`client.workflows`), `jobId` names the job
+ * whose recorded message was lost: it is never sent again automatically.
+ */
 export class TurnLostError extends NemoError {
   override name = 'TurnLostError';
+  /** The durable job whose message was lost, when a resume found it lost. */
+  readonly jobId: string | undefined;
+  constructor(message: string, options: NemoErrorOptions & { jobId?: string | undefined } = {}) {
+    super(message, options);
+    this.jobId = options.jobId;
+  }
 }
 
 /** The draft has no track with segments, so there is nothing to export yet. */

@@ -9,9 +9,14 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
+import { afterEach } from 'vitest';
 import { createEmulator, type Emulator, type EmulatorOptions } from '../../src/testing/index.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
+
+/** SDK option and method names, which a CLI user cannot act on: no CLI message may contain one. */
+export const SDK_WORDS =
+  /\b(baseUrl|maxBytes|maxWait|maxPolls|pollInterval|clientIdFile|clientId\b|allowInsecureHttp|tokenStore|idleTimeout|hardTimeout|heartbeatTimeout|configDir|the token option|the timeout option|session\.\w+\(|job\.wait|toUpload|upload\(\))/;
 export const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 
 function newestMtime(dir: string): number {
@@ -279,4 +284,35 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((r) => server.close(() => r()));
   return port;
+}
+
+/**
+ * What a test file's tests share: work to undo after each test (newest first), a served
+ * emulator with a private HOME, and a bare private HOME.
+ */
+export function perTest(): {
+  defer(...fns: Array<() => Promise<void> | void>): void;
+  setup(options?: EmulatorOptions): Promise<{ served: ServedEmulator; home: string }>;
+  home(): string;
+} {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    while (cleanups.length > 0) await cleanups.pop()?.();
+  });
+  return {
+    defer: (...fns) => {
+      cleanups.push(...fns);
+    },
+    async setup(options = {}) {
+      const served = await serveEmulator(options);
+      const dir = tempDir();
+      cleanups.push(dir.cleanup, served.close);
+      return { served, home: dir.path };
+    },
+    home() {
+      const dir = tempDir();
+      cleanups.push(dir.cleanup);
+      return dir.path;
+    },
+  };
 }

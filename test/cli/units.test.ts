@@ -2,27 +2,39 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommanderError } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandHints, eventJson } from '../../src/cli/commands/chat.js';
 import { parseVideoUrl, renderOutputFor } from '../../src/cli/commands/common.js';
-import { CliError, describeError, ExitCode } from '../../src/cli/errors.js';
+import { describeError } from '../../src/cli/describe.js';
+import { CliError, ExitCode } from '../../src/cli/errors.js';
 import { formatBytes, formatDuration, oneLine } from '../../src/cli/format.js';
 import { probeMp4 } from '../../src/cli/mp4.js';
 import { colorAllowed, Output, type TextSink } from '../../src/cli/output.js';
 import {
   AbortError,
+  ApiError,
+  AuthenticationError,
   ConfigError,
   ConnectionError,
   DownloadError,
+  DraftNotReadyError,
   ExportNotAllowedError,
+  FileTooLargeError,
   InsufficientCreditsError,
+  NemoError,
   RateLimitError,
   RenderFailedError,
+  RenderTimeoutError,
+  ResponseValidationError,
   SessionNotFoundError,
+  StreamError,
   TimeoutError,
+  TurnLostError,
+  TurnTimeoutError,
   UnsupportedFileTypeError,
+  UploadError,
 } from '../../src/index.js';
+import { SDK_WORDS } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nemovideo-cli-units-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -121,11 +133,6 @@ describe('describeError', () => {
   it.each([
     [new CliError('bad', ExitCode.Usage), ExitCode.Usage, /^bad$/],
     [
-      new CommanderError(1, 'commander.unknownOption', "unknown option '--x'"),
-      ExitCode.Usage,
-      /unknown option/,
-    ],
-    [
       new SessionNotFoundError('gone', { ...api, code: 1002 }),
       ExitCode.Api,
       /Session 42 was not found/,
@@ -160,7 +167,11 @@ describe('describeError', () => {
       ExitCode.Network,
       /Could not reach the NemoVideo API at https:\/\/api\.test \(ECONNREFUSED\)/,
     ],
-    [new TimeoutError('request', 1000, 'too slow'), ExitCode.Network, /too slow/],
+    [
+      new TimeoutError('request', 30_000, 'too slow'),
+      ExitCode.Network,
+      /API at https:\/\/api\.test did not answer within 30 s\. Check your connection/,
+    ],
     [new DownloadError('cut'), ExitCode.Network, /cut/],
     [
       new ConfigError(
@@ -169,7 +180,7 @@ describe('describeError', () => {
       ExitCode.Usage,
       /plain http to http:\/\/example\.com/,
     ],
-    [new AbortError(), ExitCode.Aborted, /^Aborted\.$/],
+    [new AbortError(), ExitCode.Aborted, /^Aborted\. .*run the same command again/],
     [
       Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' }),
       ExitCode.Usage,
@@ -181,6 +192,66 @@ describe('describeError', () => {
     expect(report.exitCode).toBe(code);
     expect(report.message).toMatch(message);
     expect(report.message).not.toContain('\n');
+  });
+});
+
+describe('describeError speaks CLI, never SDK', () => {
+  // SDK messages end with advice in SDK terms; the CLI keeps at most the first sentence.
+  const advice =
+    'Something went wrong. Raise maxWait / maxPolls, call job.wait() again, pass clientIdFile: false or allowInsecureHttp: true, check baseUrl, the maxBytes option, the idleTimeout option, read session.state(), or use toUpload().';
+  const api = { httpStatus: 500, code: 7 };
+  it.each([
+    new NemoError(advice),
+    new ApiError(advice, api),
+    new ApiError(`The service requires an X-Client-Id header (HTTP 400). ${advice}`, {
+      httpStatus: 400,
+    }),
+    new AuthenticationError(advice, { httpStatus: 200, code: 1001 }),
+    new RateLimitError(advice, { httpStatus: 429 }),
+    new FileTooLargeError(advice, { httpStatus: 0, code: 4002, maxBytes: 500 * 1024 * 1024 }),
+    new ConfigError(advice),
+    new ConnectionError(advice),
+    new TimeoutError('request', 30_000, advice),
+    new TimeoutError('stream-idle', 120_000, advice),
+    new TimeoutError('turn-hard-limit', 900_000, advice),
+    new TurnTimeoutError('turn-heartbeats-only', 600_000, advice),
+    new TimeoutError('download', 60_000, advice),
+    new TimeoutError('render', 60_000, advice),
+    new RenderTimeoutError('render_1', 900_000, advice),
+    new RenderFailedError('render_1', 'out of memory', advice),
+    new DraftNotReadyError(advice),
+    new DownloadError(advice),
+    new UploadError(advice),
+    new StreamError(advice),
+    new TurnLostError(advice),
+    new ResponseValidationError(advice, { path: 'data.files' }),
+  ])('%s', (error) => {
+    const report = describeError(error, { apiUrl: 'https://api.test', sessionId: '42' });
+    expect(report.message).not.toMatch(SDK_WORDS);
+    expect(report.message).not.toContain('\n');
+    // Each one names a next step the user can type or do.
+    expect(report.message).toMatch(/nemovideo |--[a-z]|NEMO_|try again|Run |Check |Compress/);
+  });
+
+  it('names the command that exports the session again, with its flags', () => {
+    const report = describeError(new RenderTimeoutError('render_1', 900_000, advice), {
+      sessionId: '42',
+      exportAgain: 'nemovideo export 42 -o out.mp4',
+    });
+    expect(report.message).toBe(
+      'Render render_1 did not finish within 15 min (--max-wait). It may still complete on the server: export again with a longer wait ("nemovideo export 42 -o out.mp4 --max-wait 1800"); export costs no credits.',
+    );
+  });
+
+  it('a 429 on the anonymous-token request says how to get out of it, not to wait', () => {
+    const report = describeError(new RateLimitError(advice, { httpStatus: 429 }), {
+      awaitingToken: true,
+      configDir: '/home/u/.config/nemovideo',
+    });
+    expect(report.message).toMatch(/one per client id while the last one is valid/);
+    expect(report.message).toContain('/home/u/.config/nemovideo/token.json');
+    expect(report.message).toMatch(/Set NEMO_TOKEN .* or set NEMO_CLIENT_ID to a new id/);
+    expect(report.message).not.toMatch(/Wait/);
   });
 });
 

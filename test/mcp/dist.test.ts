@@ -59,11 +59,19 @@ describe.skipIf(!built)('the built package (dist)', () => {
   test('the MCP server is bundled into one chunk that the CLI loads lazily', () => {
     // (dist may hold stale chunks of earlier builds: follow the bin's imports.)
     const bin = staticGraph(DIST_BIN);
+    // Everything the CLI may load later through import(), at any depth (program, command).
     const lazy = new Set<string>();
-    for (const file of bin) {
+    const queue = [...bin];
+    while (queue.length > 0) {
+      const file = queue.shift()!;
       const code = readFileSync(file, 'utf8');
-      for (const m of code.matchAll(/import\(\s*["'](\.[^"']+)["']\s*\)/g))
-        lazy.add(resolve(dirname(file), m[1]!));
+      for (const m of code.matchAll(/import\(\s*["'](\.[^"']+)["']\s*\)/g)) {
+        for (const reached of staticGraph(resolve(dirname(file), m[1]!))) {
+          if (bin.has(reached) || lazy.has(reached)) continue;
+          lazy.add(reached);
+          queue.push(reached);
+        }
+      }
     }
     const holders = [...lazy].filter((file) => hasMcpServer(file));
     expect(holders).toHaveLength(1);

@@ -121,6 +121,7 @@ describe('one run', () => {
     });
     expect(steps).toEqual([
       'session',
+      'upload:false',
       'upload:true',
       'message:false',
       'message:true',

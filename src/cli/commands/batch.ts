@@ -5,15 +5,17 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { type Command, Option } from 'commander';
 import type { BatchItem, BatchProgress, ExportJob, JobJournal } from '../../helpers.js';
 import type { NemoClient } from '../../index.js';
-import { CliError, describeError, ExitCode, usageError } from '../errors.js';
+import { describeError } from '../describe.js';
+import { CliError, ExitCode, usageError } from '../errors.js';
 import { formatBytes, oneLine } from '../format.js';
 import type { TextSink } from '../output.js';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
+import { QUALITIES } from '../parse.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
 import { type BatchLine, parseBatchFile } from './batch-file.js';
-import { parseQuality, parseSeconds, pollIntervalMs, QUALITIES } from './common.js';
+import { pollIntervalMs } from './common.js';
 import { defaultPrompt } from './download.js';
 
 /** Options of `nemovideo batch`. */
@@ -27,15 +29,6 @@ export interface BatchFlags {
   maxWait: number;
   fresh?: boolean | undefined;
   yes?: boolean | undefined;
-}
-
-/** commander parser for `--concurrency`: a whole number from 1 to 64. */
-export function parseConcurrency(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 64) {
-    throw usageError(`--concurrency takes a whole number from 1 to 64 (got "${value}").`);
-  }
-  return n;
 }
 
 function displayPath(path: string): string {
@@ -339,7 +332,7 @@ export async function runBatch(rt: Runtime, file: string, flags: BatchFlags): Pr
   const label = (t: Tracked) => `[line ${t.line.line}] ${t.name}`;
 
   const settled: (BatchItem | undefined)[] = new Array(tracked.length);
-  const interval = pollIntervalMs(rt, {
+  const interval = pollIntervalMs(client.baseUrl, {
     quality: flags.quality,
     maxWait: flags.maxWait,
     pollInterval: flags.pollInterval,
@@ -401,52 +394,6 @@ export async function runBatch(rt: Runtime, file: string, flags: BatchFlags): Pr
   }
 }
 
-/** Registers `nemovideo batch <file>`. */
-export function registerBatch(program: Command, runtime: RuntimeFactory): void {
-  program
-    .command('batch')
-    .summary('export every video of a list file, several at a time (resumable)')
-    .description(
-      'Export every video listed in a file: one link or file path per line, with an optional\n' +
-        'tab-separated prompt and output name (or JSON lines {"input","prompt","output"}).\n' +
-        'Jobs run several at a time; run the same command again to skip finished jobs and resume the rest.\n' +
-        'The credits are checked first: a batch the balance cannot pay for stops unless --yes.',
-    )
-    .argument('<file>', 'the list of videos (blank lines and # comments are skipped)')
-    .addOption(
-      new Option('--concurrency <n>', 'jobs run at once (1-64)')
-        .default(4)
-        .argParser(parseConcurrency),
-    )
-    .option('-o, --out-dir <dir>', 'folder of the MP4s (default: the current folder)')
-    .option(
-      '-p, --prompt <text>',
-      'the instruction for lines without one (default: "download this video in MP4 at <quality>")',
-    )
-    .addOption(
-      new Option('--quality <quality>', 'output quality: 1080p, 720p or 480p')
-        .default('1080p')
-        .argParser(parseQuality),
-    )
-    .option('--language <code>', 'language of the agent replies (e.g. en, zh-CN)')
-    .addOption(
-      new Option(
-        '--poll-interval <seconds>',
-        'seconds between render status checks (default 10; 1 against a local emulator)',
-      ).argParser(parseSeconds),
-    )
-    .addOption(
-      new Option('--max-wait <seconds>', 'give up waiting for a render after this long')
-        .default(900)
-        .argParser(parseSeconds),
-    )
-    .option('--fresh', 'ignore the journal: start every job over')
-    .option('-y, --yes', 'start even when the credits do not cover every job')
-    .addHelpText(
-      'after',
-      '\nExample:\n  nemovideo batch videos.txt --concurrency 8 -o out/\n\nvideos.txt:\n  https://www.youtube.com/watch?v=dQw4w9WgXcQ\n  clips/intro.mov\tadd a title "Intro"\tintro.mp4',
-    )
-    .action(async (file: string, flags: BatchFlags, cmd: Command) => {
-      await runBatch(runtime(cmd), file, flags);
-    });
-}
+/** `nemovideo batch <file>`. */
+export const run: CommandRun = (rt, [file], flags) =>
+  runBatch(rt, file as string, flags as unknown as BatchFlags);

@@ -1,10 +1,9 @@
-import type { Command } from 'commander';
 import { summarizeTimeline, translateReply } from '../../helpers.js';
-import { type ChatEvent, StreamError, TurnLostError, type TurnResult } from '../../index.js';
-import { CliError, describeError, ExitCode } from '../errors.js';
+import type { ChatEvent, TurnResult } from '../../index.js';
+import { CliError, ExitCode } from '../errors.js';
 import { oneLine } from '../format.js';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
-import { parseSessionId } from './common.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
 
 /** A chat event for NDJSON output: the event without its raw wire payload. */
 export function eventJson(event: ChatEvent): Record<string, unknown> {
@@ -82,7 +81,8 @@ async function chat(rt: Runtime, sessionId: string, message: string): Promise<vo
     throw new CliError('The message is empty: say what to do, e.g. "add a title".', ExitCode.Usage);
   }
   rt.context.sessionId = sessionId;
-  const session = rt.client().sessions.open(sessionId);
+  rt.context.afterAbort = `The message was sent once and is never re-sent; the agent may still act on it. Check with "nemovideo state ${sessionId}" before sending it again.`;
+  const session = (await rt.client()).sessions.open(sessionId);
   const printer = new ReplyPrinter((text) => out.stream(text));
   const onEvent = (event: ChatEvent): void => {
     if (out.json) {
@@ -115,15 +115,8 @@ async function chat(rt: Runtime, sessionId: string, message: string): Promise<vo
     // dropped connection confirms the turn from the state instead of re-sending it.
     turn = await session.send(message, { signal, onEvent });
   } catch (error) {
+    // The error line starts on a line of its own; describe.ts says the message was not re-sent.
     printer.endLine();
-    if (error instanceof StreamError || error instanceof TurnLostError) {
-      const report = describeError(error, rt.context);
-      throw new CliError(
-        `${report.message} The agent may still finish the edit: check with "nemovideo state ${sessionId}" before sending the message again.`,
-        report.exitCode,
-        { cause: error },
-      );
-    }
     throw error;
   }
   printer.endLine();
@@ -152,24 +145,6 @@ async function chat(rt: Runtime, sessionId: string, message: string): Promise<vo
   }
 }
 
-/** Registers `nemovideo chat <session-id> <message>`. */
-export function registerChat(program: Command, runtime: RuntimeFactory): void {
-  program
-    .command('chat')
-    .summary('send a message to the editing agent and stream its reply')
-    .description(
-      'Send one message to the agent of a session and print the reply as it arrives.\n' +
-        'When the agent works without replying (about 30% of edits), prints what changed in the timeline.\n' +
-        'With --json, prints one JSON event per line (NDJSON), ending with {"type":"done",…}.\n' +
-        'Each message may cost credits and is never re-sent automatically.',
-    )
-    .argument('<session-id>', 'the session', parseSessionId)
-    .argument('<message>', 'what to do, e.g. "add a title \\"Urban Dreams\\""')
-    .addHelpText(
-      'after',
-      '\nExample:\n  nemovideo chat 5529798706024415232 "trim the first 5 seconds"',
-    )
-    .action(async (sessionId: string, message: string, _flags: unknown, cmd: Command) => {
-      await chat(runtime(cmd), sessionId, message);
-    });
-}
+/** `nemovideo chat <session-id> <message>`. */
+export const run: CommandRun = (rt, [sessionId, message]) =>
+  chat(rt, sessionId as string, message as string);

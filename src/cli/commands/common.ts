@@ -1,56 +1,20 @@
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import type { RenderOutput } from '../../helpers.js';
 import type { ExportResult, Session } from '../../index.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { probeMp4 } from '../mp4.js';
-import type { Runtime } from '../runtime.js';
+import { QUALITIES } from '../parse.js';
+import { isLoopback, type Runtime } from '../runtime.js';
 
-/** `--quality` values and the render `output.quality` each maps to. */
-export const QUALITIES: Record<string, string> = {
-  '1080p': 'high',
-  '720p': 'medium',
-  '480p': 'low',
-  high: 'high',
-  medium: 'medium',
-  low: 'low',
-};
-
-/** Options shared by `download` and `export`. */
+/** Options shared by `download` and `export` (registry.ts declares them). */
 export interface ExportFlags {
   output?: string | undefined;
   quality: string;
   cancelOnAbort?: boolean | undefined;
   pollInterval?: number | undefined;
   maxWait: number;
-}
-
-/** commander parser for `--quality`. */
-export function parseQuality(value: string): string {
-  const key = value.trim().toLowerCase();
-  if (!(key in QUALITIES)) {
-    throw new InvalidArgumentError(`Use one of ${Object.keys(QUALITIES).join(', ')}.`);
-  }
-  return key;
-}
-
-/** commander parser for a positive number of seconds. */
-export function parseSeconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError('Give a number of seconds > 0.');
-  return n;
-}
-
-/** commander parser for a session id argument: a non-empty id (digits, as the service issues them). */
-export function parseSessionId(value: string): string {
-  const id = value.trim();
-  if (id === '' || /\s/.test(id)) {
-    throw new InvalidArgumentError('Give the session id printed by "nemovideo session new".');
-  }
-  return id;
 }
 
 /**
@@ -85,11 +49,9 @@ export function renderOutputFor(quality: string): Partial<RenderOutput> {
 }
 
 /** Ms between render polls: `--poll-interval`, else 1 s against a loopback API (the emulator), else 10 s. */
-export function pollIntervalMs(rt: Runtime, flags: ExportFlags): number {
+export function pollIntervalMs(baseUrl: string, flags: ExportFlags): number {
   if (flags.pollInterval !== undefined) return Math.round(flags.pollInterval * 1000);
-  const host = new URL(rt.client().baseUrl).hostname.replace(/^\[|\]$/g, '');
-  const loopback = host === 'localhost' || host === '::1' || /^127\./.test(host);
-  return loopback ? 1000 : 10_000;
+  return isLoopback(new URL(baseUrl).hostname) ? 1000 : 10_000;
 }
 
 /** Where the MP4 goes: `-o`, else `nemovideo-<session id>.mp4` in the current folder. */
@@ -112,13 +74,26 @@ export interface SavedVideo {
   bytes: number;
   durationSec: number | undefined;
   renderId: string;
-  url: string;
+  /** Where the file came from; null when nothing was fetched (a job already done). */
+  url: string | null;
   sessionId: string;
 }
 
-function displayPath(path: string): string {
+/** `path` relative to the working directory when it is inside it, else absolute. */
+export function displayPath(path: string): string {
   const rel = relative(process.cwd(), path);
   return rel !== '' && !rel.startsWith('..') ? rel : path;
+}
+
+/** `word` as one shell word: as is when safe, else single-quoted. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`;
+}
+
+/** The command line that exports `sessionId` again to the same file, at the same quality. */
+export function exportCommandLine(sessionId: string, flags: ExportFlags): string {
+  const quality = flags.quality !== '1080p' ? ` --quality ${flags.quality}` : '';
+  return `nemovideo export ${sessionId} -o ${shellWord(displayPath(outputPath(flags, sessionId)))}${quality}`;
 }
 
 /**
@@ -133,9 +108,14 @@ export async function exportToFile(
 ): Promise<SavedVideo> {
   const { out, signal } = rt;
   const path = outputPath(flags, session.id);
+  const again = exportCommandLine(session.id, flags);
+  rt.context.exportAgain = again;
+  rt.context.afterAbort = flags.cancelOnAbort
+    ? `The render was cancelled and no file was written: export again with "${again}" (export costs no credits).`
+    : `No file was written; the render may still finish on the server. Export again with "${again}" (export costs no credits).`;
   await mkdir(dirname(path), { recursive: true });
   const existed = await exists(path);
-  const interval = pollIntervalMs(rt, flags);
+  const interval = pollIntervalMs((await rt.client()).baseUrl, flags);
   const maxPolls = Math.max(1, Math.ceil((flags.maxWait * 1000) / interval));
 
   out.stage(`Rendering ${flags.quality} MP4`);
@@ -162,6 +142,7 @@ export async function exportToFile(
           render.stop();
           render = { update() {}, stop() {} };
           out.stage('Downloading');
+          rt.context.afterAbort = `The download was interrupted; the partial file is kept: export again with "${again}" to continue it (export costs no credits).`;
           download = out.progress('download', 'bytes', p.totalBytes);
         }
         download.update(p.loadedBytes, p.totalBytes);
@@ -196,8 +177,12 @@ export async function exportToFile(
   };
 }
 
-/** Print the end of a `download` or `export`: the path, size and duration. */
-export function reportSaved(rt: Runtime, saved: SavedVideo): void {
+/** Print the end of a `download` or `export`: the path, size and duration (`extra` joins the JSON). */
+export function reportSaved(
+  rt: Runtime,
+  saved: SavedVideo,
+  extra: Record<string, unknown> = {},
+): void {
   const { out } = rt;
   const duration = saved.durationSec !== undefined ? `, ${formatDuration(saved.durationSec)}` : '';
   if (out.json) {
@@ -208,6 +193,7 @@ export function reportSaved(rt: Runtime, saved: SavedVideo): void {
       sessionId: saved.sessionId,
       renderId: saved.renderId,
       url: saved.url,
+      ...extra,
     });
     return;
   }

@@ -1,9 +1,9 @@
-import type { Command } from 'commander';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
 
 async function credits(rt: Runtime): Promise<void> {
   const { out, signal } = rt;
-  const client = rt.client();
+  const client = await rt.client();
   const balance = await client.credits.balance({ signal });
   if (out.json) {
     out.emit({ ...balance, tokenSource: client.tokenSource });
@@ -22,12 +22,5 @@ async function credits(rt: Runtime): Promise<void> {
   }
 }
 
-/** Registers `nemovideo credits`. */
-export function registerCredits(program: Command, runtime: RuntimeFactory): void {
-  program
-    .command('credits')
-    .description('show the credit balance (editing costs about 50 a session; export is free)')
-    .action(async (_flags: unknown, cmd: Command) => {
-      await credits(runtime(cmd));
-    });
-}
+/** `nemovideo credits`. */
+export const run: CommandRun = (rt) => credits(rt);

@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
 
 interface SessionNewFlags {
   language?: string | undefined;
@@ -8,7 +8,7 @@ interface SessionNewFlags {
 
 async function sessionNew(rt: Runtime, flags: SessionNewFlags): Promise<void> {
   const { out, signal } = rt;
-  const client = rt.client();
+  const client = await rt.client();
   const session = await client.sessions.create({
     signal,
     language: flags.language,
@@ -26,19 +26,5 @@ async function sessionNew(rt: Runtime, flags: SessionNewFlags): Promise<void> {
   out.result(session.id);
 }
 
-/** Registers `nemovideo session new`. */
-export function registerSession(program: Command, runtime: RuntimeFactory): void {
-  const session = program
-    .command('session')
-    .summary('manage editing sessions')
-    .description('Editing sessions: each holds uploads, the conversation and the timeline.');
-  session
-    .command('new')
-    .description('create an editing session and print its id')
-    .option('--language <code>', 'language of the agent replies (e.g. en, zh-CN)')
-    .option('--name <name>', 'task name (default "project")')
-    .addHelpText('after', '\nExample:\n  SID=$(nemovideo session new -q)')
-    .action(async (flags: SessionNewFlags, cmd: Command) => {
-      await sessionNew(runtime(cmd), flags);
-    });
-}
+/** `nemovideo session new`. */
+export const runNew: CommandRun = (rt, _args, flags) => sessionNew(rt, flags as SessionNewFlags);

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import {
   describeTrack,
   encodeDraft,
@@ -7,8 +6,8 @@ import {
   type Track,
 } from '../../helpers.js';
 import { formatDuration } from '../format.js';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
-import { parseSessionId } from './common.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
 
 function trackJson(track: Track): Record<string, unknown> {
   return {
@@ -22,7 +21,7 @@ function trackJson(track: Track): Record<string, unknown> {
 async function state(rt: Runtime, sessionId: string): Promise<void> {
   const { out, signal } = rt;
   rt.context.sessionId = sessionId;
-  const session = rt.client().sessions.open(sessionId);
+  const session = (await rt.client()).sessions.open(sessionId);
   const current = await session.state({ signal });
   const draft = current.draft;
   if (out.json) {
@@ -49,13 +48,5 @@ async function state(rt: Runtime, sessionId: string): Promise<void> {
   );
 }
 
-/** Registers `nemovideo state <session-id>`. */
-export function registerState(program: Command, runtime: RuntimeFactory): void {
-  program
-    .command('state')
-    .description("show a session's timeline (tracks and clips)")
-    .argument('<session-id>', 'the session', parseSessionId)
-    .action(async (sessionId: string, _flags: unknown, cmd: Command) => {
-      await state(runtime(cmd), sessionId);
-    });
-}
+/** `nemovideo state <session-id>`. */
+export const run: CommandRun = (rt, [sessionId]) => state(rt, sessionId as string);

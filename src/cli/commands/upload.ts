@@ -1,11 +1,11 @@
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import type { Command } from 'commander';
 import type { UploadedFile } from '../../helpers.js';
 import { usageError } from '../errors.js';
 import { formatBytes, formatDuration } from '../format.js';
-import type { Runtime, RuntimeFactory } from '../runtime.js';
-import { isWebUrl, parseSessionId, parseVideoUrl } from './common.js';
+import type { Runtime } from '../runtime.js';
+import type { CommandRun } from '../spec.js';
+import { isWebUrl, parseVideoUrl } from './common.js';
 
 /** One line about an uploaded file: `city.mp4 (video, 0:30, 1920×1080)`. */
 export function describeUploadedFile(file: UploadedFile): string {
@@ -29,33 +29,60 @@ export function uploadedFileJson(file: UploadedFile): Record<string, unknown> {
   };
 }
 
-async function checkFile(path: string, accepted: readonly string[]): Promise<number> {
-  const ext = extname(path).slice(1).toLowerCase();
-  if (!accepted.includes(ext)) {
-    throw usageError(
-      `Cannot upload ${path}: ${ext ? `.${ext} files are` : 'a file without an extension is'} not accepted. Accepted formats: ${accepted.join(', ')}. Convert it to one of them.`,
-    );
-  }
+/** What the CLI checks before an upload starts: the service's accepted formats and size limit. */
+interface UploadLimits {
+  acceptedFormats: readonly string[];
+  maxUploadBytes: number;
+}
+
+/**
+ * Checks a file before anything is sent, in the order a person fixes things: it exists, it is
+ * a file, its format is accepted, it is not too large. Resolves with its size.
+ */
+export async function checkFile(path: string, limits: UploadLimits): Promise<number> {
+  let info: Awaited<ReturnType<typeof stat>>;
   try {
-    const info = await stat(path);
-    if (!info.isFile())
-      throw usageError(`${path} is not a file. Give a video, image or audio file.`);
-    return info.size;
+    info = await stat(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw usageError(`File not found: ${path}. Check the path, or pass an http(s) link.`);
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw usageError(`Cannot read ${path}: permission denied. Check the file's permissions.`);
     }
     throw error;
   }
+  if (info.isDirectory()) {
+    throw usageError(`${path} is a folder. Give a video, image or audio file.`);
+  }
+  if (!info.isFile()) {
+    throw usageError(
+      `${path} is not a regular file (a pipe or a device). Save it to a file, then upload that.`,
+    );
+  }
+  const accepted = limits.acceptedFormats;
+  const ext = extname(path).slice(1).toLowerCase();
+  if (!accepted.includes(ext)) {
+    throw usageError(
+      `Cannot upload ${path}: ${ext ? `.${ext} files are` : 'a file without an extension is'} not accepted. Accepted formats: ${accepted.join(', ')}. Convert it to one of them (or rename it if the extension is wrong).`,
+    );
+  }
+  if (info.size > limits.maxUploadBytes) {
+    throw usageError(
+      `Cannot upload ${path}: it is ${formatBytes(info.size)}, over the service's upload limit of ${formatBytes(limits.maxUploadBytes)}. Compress or trim it first.`,
+    );
+  }
+  return info.size;
 }
 
 async function upload(rt: Runtime, sessionId: string, inputs: string[]): Promise<void> {
   const { out, signal } = rt;
   const urls = inputs.filter(isWebUrl).map(parseVideoUrl);
   const files = inputs.filter((input) => !isWebUrl(input));
-  const client = rt.client();
+  const client = await rt.client();
   let totalBytes = 0;
-  for (const file of files) totalBytes += await checkFile(file, client.backend.acceptedFormats);
+  for (const file of files) totalBytes += await checkFile(file, client.backend);
 
   rt.context.sessionId = sessionId;
   const session = client.sessions.open(sessionId);
@@ -90,18 +117,6 @@ async function upload(rt: Runtime, sessionId: string, inputs: string[]): Promise
   for (const file of uploaded) out.result(file.url);
 }
 
-/** Registers `nemovideo upload <session-id> <file|url>…`. */
-export function registerUpload(program: Command, runtime: RuntimeFactory): void {
-  program
-    .command('upload')
-    .summary('upload files or video links to a session')
-    .description(
-      'Upload local files (mp4, mov, avi, webm, mkv, jpg, png, gif, webp, mp3, wav, m4a, aac) and/or http(s) links to a session.\nPrints the CDN URL of each uploaded file.',
-    )
-    .argument('<session-id>', 'the session (from "nemovideo session new")', parseSessionId)
-    .argument('<file-or-url...>', 'files and/or http(s) links')
-    .addHelpText('after', '\nExample:\n  nemovideo upload 5529798706024415232 intro.mp4 music.mp3')
-    .action(async (sessionId: string, inputs: string[], _flags: unknown, cmd: Command) => {
-      await upload(runtime(cmd), sessionId, inputs);
-    });
-}
+/** `nemovideo upload <session-id> <file-or-url...>`. */
+export const run: CommandRun = (rt, [sessionId, inputs]) =>
+  upload(rt, sessionId as string, inputs as string[]);

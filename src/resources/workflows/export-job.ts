@@ -29,7 +29,7 @@ import { type RenderJob, type RenderResult, startRender } from '../renders/rende
 import { RendersResource } from '../renders/renders.js';
 import { SessionsResource } from '../sessions/sessions.js';
 import { readState } from '../state/state.js';
-import { uploadFiles, uploadUrls } from '../uploads/upload.js';
+import { type UploadResult, uploadFiles, uploadUrls } from '../uploads/upload.js';
 import { exportJobId, isLink, normalizeInput, recordableInput, stateDigest } from './job-id.js';
 import {
   checkJobId,
@@ -67,16 +67,26 @@ export type ExportJobStep = 'session' | 'upload' | 'message' | 'render' | 'downl
  */
 export type ExportJobProgress = { jobId: string; resumed: boolean } & (
   | { step: 'session'; sessionId: string }
-  | { step: 'upload'; index: number; input: string; done: false; progress: TransferProgress }
+  /** Before an input is uploaded (no `progress`), then as a file's bytes go out. */
+  | {
+      step: 'upload';
+      index: number;
+      input: string;
+      done: false;
+      progress?: TransferProgress | undefined;
+    }
   | {
       step: 'upload';
       index: number;
       input: string;
       done: true;
+      /** What the service made of the input (names and types; recorded in the journal). */
       files: readonly { filename: string; fileType: string }[];
+      /** The service's whole answer, when this call uploaded it (not when resumed). */
+      uploaded?: UploadResult | undefined;
     }
   /** `done: false` just before the message is sent; `done: true` when the turn ended (`turn` unless resumed). */
-  | { step: 'message'; done: false }
+  | { step: 'message'; done: false; prompt: string }
   | { step: 'message'; done: true; turn?: TurnResult | undefined; summary?: string | undefined }
   | { step: 'render'; renderId: string; percent: number; status?: RenderStatus | undefined }
   | ({ step: 'download'; path: string } & TransferProgress)
@@ -209,8 +219,7 @@ export async function runExportJob(
     const found = options.fresh ? undefined : await journal?.load(jobId);
     const recordable = recordableInput(input);
     if (found) {
-      const same =
-        found.apiUrl === apiUrl && JSON.stringify(found.input) === JSON.stringify(recordable.input);
+      const same = found.apiUrl === apiUrl && sameInput(found.input, recordable.input);
       if (!same) {
         throw new JournalError(
           `Journal entry ${jobId} belongs to another job (${found.apiUrl === apiUrl ? 'other inputs' : `API ${found.apiUrl}`}). Use another job id, or run with fresh: true (CLI: --fresh) to replace it.`,
@@ -382,6 +391,7 @@ export async function runExportJob(
         };
         record.steps.uploads = uploads;
       });
+      report({ jobId, resumed: false, step: 'upload', index, input: item, done: false });
       const uploaded =
         kind === 'link'
           ? await uploadUrls(ctx, sessionId, item, request)
@@ -408,7 +418,16 @@ export async function runExportJob(
         const step = uploads[index];
         if (step) uploads[index] = { ...step, state: 'uploaded', files, at: isoNow(ctx) };
       });
-      report({ jobId, resumed: false, step: 'upload', index, input: item, done: true, files });
+      report({
+        jobId,
+        resumed: false,
+        step: 'upload',
+        index,
+        input: item,
+        done: true,
+        files,
+        uploaded,
+      });
     }
     if (allResumed && input.inputs.length > 0) resumedSteps.push('upload');
 
@@ -439,7 +458,7 @@ export async function runExportJob(
       await run.save((r) => {
         r.steps.message = { state: 'sending', stateBefore, at: isoNow(ctx) };
       });
-      report({ jobId, resumed: false, step: 'message', done: false });
+      report({ jobId, resumed: false, step: 'message', done: false, prompt });
       try {
         turn = await sendMessage({ ctx, id: sessionId }, prompt, {
           signal,
@@ -621,6 +640,18 @@ export async function runExportJob(
   }
 }
 
+/** The same job inputs (whatever the key order of the stored JSON). */
+function sameInput(a: ExportJobInput, b: ExportJobInput): boolean {
+  return (
+    a.to === b.to &&
+    a.prompt === b.prompt &&
+    a.quality === b.quality &&
+    a.language === b.language &&
+    a.inputs.length === b.inputs.length &&
+    a.inputs.every((input, i) => input === b.inputs[i])
+  );
+}
+
 /** The result of a job the service reports completed (its URL, else the fallback endpoint). */
 function completedResult(ctx: ClientContext, renderId: string, status: RenderStatus): RenderResult {
   return {
@@ -727,5 +758,6 @@ async function confirmTurn(
     lastReadError instanceof Error ? ` (a state read failed: ${lastReadError.message})` : '';
   throw new TurnLostError(
     `Job ${jobId}: the message was sent ${describeAgo(ctx.clock.now() - sentAt)} ago, before the run was interrupted, and session ${sessionId} has not changed since${readFailure}: the turn was most likely lost. It is not sent again automatically (it would run, and be charged, twice). To start over in a new session, run the job again with fresh: true (CLI: --fresh).`,
+    { jobId },
   );
 }

@@ -2,7 +2,7 @@
 // handlers and through its own loopback server, driving the real client.
 //   node testing.mjs
 import { setupServer } from 'msw/node';
-import { NemoClient } from 'nemovideo';
+import { NemoClient, toUpload } from 'nemovideo';
 import { createEmulator } from 'nemovideo/testing';
 import { mswHandlers } from 'nemovideo/testing/msw';
 
@@ -33,17 +33,26 @@ try {
   const served = createEmulator({ renderDurationMs: 30 });
   const server = await served.listen({ port: 0 });
   try {
-    results.listen = await workflow(
-      new NemoClient({ baseUrl: server.url, clientIdFile: false, clientId: 'consumer-listen' }),
-    );
+    const client = new NemoClient({
+      baseUrl: server.url,
+      clientIdFile: false,
+      clientId: 'consumer-listen',
+    });
+    results.listen = await workflow(client);
+    // A file upload: the emulator parses it with busboy, bundled into its own chunk of the
+    // package (not a dependency); only that streaming parser reports a hash.
+    const session = await client.sessions.create();
+    const upload = await session.upload(toUpload(new Uint8Array(4096), { filename: 'clip.mp4' }));
+    results.upload = { hash: upload.files[0]?.hash };
   } finally {
     await server.close();
   }
-  const ok = Object.values(results).every(
-    (r) => r.bytes > 0 && new TextDecoder().decode(r.first) === 'ftyp',
-  );
+  const ok =
+    [results.msw, results.listen].every(
+      (r) => r.bytes > 0 && new TextDecoder().decode(r.first) === 'ftyp',
+    ) && /^[0-9a-f]{32}$/.test(results.upload.hash ?? '');
   console.log(
-    `RUNTIME_RESULT ${JSON.stringify({ ok, results: { msw: results.msw.bytes, listen: results.listen.bytes } })}`,
+    `RUNTIME_RESULT ${JSON.stringify({ ok, results: { msw: results.msw.bytes, listen: results.listen.bytes, uploadHash: results.upload.hash } })}`,
   );
   if (!ok) process.exitCode = 1;
 } catch (error) {

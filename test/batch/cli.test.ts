@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { probeMp4 } from '../../src/cli/mp4.js';
+import { runCli as runInProcess } from '../../src/cli/program.js';
 import {
   ensureBuilt,
   runCli,
@@ -200,5 +201,43 @@ describe('nemovideo batch', () => {
     expect(badConcurrency.code).toBe(2);
     expect(badConcurrency.stderr).toMatch(/--concurrency takes a whole number from 1 to 64/);
     expect(statSync(join(home, 'dir')).isDirectory()).toBe(true);
+  });
+
+  it('on a terminal: one bar per job in flight, redrawn in place, finished jobs printed above', async () => {
+    const { served, home, write } = await setup();
+    const list = write(
+      'tty.txt',
+      ['https://example.com/1.mp4\t\tone', 'https://example.com/2.mp4\t\ttwo'].join('\n'),
+    );
+    const sink = (isTTY: boolean) => ({
+      isTTY,
+      columns: 100,
+      text: '',
+      write(chunk: string) {
+        this.text += chunk;
+        return true;
+      },
+    });
+    const stdout = sink(false);
+    const stderr = sink(true);
+    const code = await runInProcess(
+      ['batch', join(home, list), '-o', join(home, 'out'), '--poll-interval', '0.05', '--no-color'],
+      {
+        stdout,
+        stderr,
+        env: { NEMO_API_URL: served.url, NEMO_CONFIG_DIR: join(home, 'config') },
+        signal: new AbortController().signal,
+      },
+    );
+    expect(code, stderr.text).toBe(0);
+    // Bars: a 20-cell bar with the job's name and step, erased and redrawn with cursor moves.
+    // Long paths keep their end, the file name: what tells the jobs apart.
+    expect(stderr.text).toMatch(/ {2}…\S*\/out\/one\.mp4 [█░]{20} +\d+% /);
+    expect(stderr.text).toMatch(/ {2}…\S*\/out\/two\.mp4 [█░]{20} +\d+% /);
+    expect(stderr.text).toContain('\u001b[J');
+    expect(stderr.text).toMatch(/✓ \[line 1\] .*one\.mp4/);
+    // No per-step lines on a terminal: the bars say it.
+    expect(stderr.text).not.toMatch(/\[line 1\] [^\n]*: session \d+/);
+    expect(stdout.text).toMatch(/^Batch: 2 done, 0 skipped, 0 failed \(2 jobs\)$/m);
   });
 });

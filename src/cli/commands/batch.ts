@@ -36,6 +36,11 @@ function displayPath(path: string): string {
   return rel !== '' && !rel.startsWith('..') ? rel : path;
 }
 
+/** `name` in `width` columns: the end of a longer one (the file name is what tells jobs apart). */
+function barLabel(name: string, width: number): string {
+  return name.length <= width ? name.padEnd(width) : `…${name.slice(-(width - 1))}`;
+}
+
 /** An item of the batch as the command follows it. */
 interface Tracked {
   line: BatchLine;
@@ -324,7 +329,7 @@ export async function runBatch(rt: Runtime, file: string, flags: BatchFlags): Pr
           const size = 20;
           const filled = Math.round((t.percent / 100) * size);
           const bar = `${'█'.repeat(filled)}${'░'.repeat(size - filled)}`;
-          return `  ${t.name.padEnd(24).slice(0, 24)} ${out.dim(bar)} ${String(Math.floor(t.percent)).padStart(3)}% ${t.doing}`;
+          return `  ${barLabel(t.name, 24)} ${out.dim(bar)} ${String(Math.floor(t.percent)).padStart(3)}% ${t.doing}`;
         }),
       )
     : undefined;

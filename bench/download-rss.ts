@@ -10,25 +10,35 @@
  * - `plain`: a bare `node:http` server streaming the bytes from one reused
  *   buffer, so the server is never the bottleneck.
  *
- * Figures: throughput (median of rounds; each round runs the SDK and curl, in
- * alternating order, each after a `sync`; goal ratio ≥ 0.7), the CPU each side
- * and the server used per round (details), and the peak RSS growth of this
- * process during the downloads, over its RSS just before the first one (sampled
- * every 5 ms; goal < 64 MB).
+ * Figures: throughput against `curl -o` (goal ≥ 0.7×) and, from the plain
+ * server, against a bare `fetch` piped to a file (`pipeline(Readable.fromWeb(body),
+ * createWriteStream(file))`, goal ≥ 1.0×). Each round runs every side in a
+ * rotating order, each after a `sync`; a ratio is the median of the per-round
+ * ratios (each SDK download against the baseline of the same round). Also the CPU
+ * each side and the server used per round (details), and the peak RSS growth of
+ * this process during the downloads, over its RSS just before the first one
+ * (sampled every 5 ms; goal < 64 MB).
+ *
+ * `resume` (#15.6): a download cut at 90 % by the emulator, then run again to the
+ * same path: the bytes the second run transferred (goal ≤ 11 % of the file) and
+ * its wall time against a full download of the same file in the same round.
  *
  *   node --expose-gc --import tsx bench/download-rss.ts
  *
  * Env: `DOWNLOAD_BENCH_MB` (default 500), `DOWNLOAD_BENCH_ROUNDS` (default 5),
  * `DOWNLOAD_BENCH_SERVER` = `all` (default) | `emulator` | `plain` | `emulator-app`
- * (the emulator again, with this process holding an application-sized heap).
+ * (the emulator again, with this process holding an application-sized heap) | `resume`.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import { NemoClient } from '../src/index.js';
+import { DownloadError, NemoClient } from '../src/index.js';
+import { connectEmulator } from '../src/testing/index.js';
 import { type BenchResult, emit, isMain, result } from './lib/result.js';
 import { gc, median, round } from './lib/stats.js';
 
@@ -63,7 +73,7 @@ const server = await emulator.listen({ port: 0 });
 process.stdout.write(JSON.stringify({ url: server.url, cdnUrl: server.cdnUrl }) + '\\n');
 `;
 
-type Kind = 'emulator' | 'plain' | 'emulator-app';
+type Kind = 'emulator' | 'plain' | 'emulator-app' | 'resume';
 
 /**
  * The heap an application brings. In a bare script (a V8 old generation of
@@ -158,13 +168,27 @@ function curlSeconds(url: string, file: string): number {
 interface Measured {
   sdkSeconds: number[];
   curlSeconds: number[];
+  /** A bare `fetch` piped to a file (plain server only). */
+  fetchSeconds: number[];
   /** CPU ms per round: the downloader's own (user + system) and the server's. */
   sdkUserMs: number[];
   sdkSystemMs: number[];
   curlCpuMs: number[];
+  fetchCpuMs: number[];
   serverCpuMsDuringSdk: number[];
   serverCpuMsDuringCurl: number[];
   peakGrowthMb: number;
+}
+
+/** The baseline a reader would write by hand: `fetch`, its body piped to a file. */
+async function bareFetch(url: string, file: string): Promise<number> {
+  const response = await fetch(url);
+  if (!response.ok || !response.body) throw new Error(`fetch: HTTP ${response.status}`);
+  await pipeline(
+    Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>),
+    createWriteStream(file),
+  );
+  return Number(response.headers.get('content-length'));
 }
 
 async function measure(
@@ -174,6 +198,7 @@ async function measure(
   rounds: number,
   dir: string,
   serverPid: number,
+  withFetch: boolean,
 ): Promise<Measured> {
   gc();
   const base = process.memoryUsage.rss();
@@ -184,9 +209,11 @@ async function measure(
   const m: Omit<Measured, 'peakGrowthMb'> = {
     sdkSeconds: [],
     curlSeconds: [],
+    fetchSeconds: [],
     sdkUserMs: [],
     sdkSystemMs: [],
     curlCpuMs: [],
+    fetchCpuMs: [],
     serverCpuMsDuringSdk: [],
     serverCpuMsDuringCurl: [],
   };
@@ -214,14 +241,26 @@ async function measure(
     m.serverCpuMsDuringCurl.push(cpuMs(serverPid).own - server0);
     await rm(file);
   };
+  const fetchRound = async (i: number) => {
+    const file = join(dir, `fetch-${i}.mp4`);
+    const cpu0 = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const bytes = await bareFetch(url, file);
+    m.fetchSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
+    const cpu = process.cpuUsage(cpu0);
+    m.fetchCpuMs.push((cpu.user + cpu.system) / 1000);
+    if (bytes !== size || (await stat(file)).size !== size) throw new Error('wrong size');
+    await rm(file);
+  };
+  const sides = withFetch ? [sdkRound, curlRound, fetchRound] : [sdkRound, curlRound];
   try {
     for (let i = 0; i < rounds; i++) {
-      // Alternate who goes first, and start each transfer with the previous file's
-      // dirty pages written back, so neither side pays for the other's writeback.
-      const order = i % 2 === 0 ? [sdkRound, curlRound] : [curlRound, sdkRound];
-      for (const round of order) {
+      // Rotate who goes first, and start each transfer with the previous file's dirty
+      // pages written back, so no side pays for another's writeback.
+      const order = sides.map((_, k) => sides[(k + i) % sides.length] as typeof sdkRound);
+      for (const side of order) {
         spawnSync('sync');
-        await round(i);
+        await side(i);
       }
     }
   } finally {
@@ -230,11 +269,75 @@ async function measure(
   return { ...m, peakGrowthMb: (peak - base) / MB };
 }
 
+/** The median of per-round ratios `baseline / sdk` (a throughput ratio; > 1: the SDK is faster). */
+function pairedRatio(sdk: number[], baseline: number[]): number {
+  return median(sdk.map((s, i) => (baseline[i] as number) / s));
+}
+
+interface ResumeMeasured {
+  /** Bytes the second (resuming) run transferred, per round. */
+  resumedBytes: number[];
+  /** Bytes the first run left in the part file, per round. */
+  keptBytes: number[];
+  resumeSeconds: number[];
+  fullSeconds: number[];
+}
+
+/**
+ * #15.6: per round, a download of the emulator's result cut at 90 % (a fault
+ * armed over the emulator's control API), run again to the same path; and a
+ * full download of the same file, in alternating order.
+ */
+async function measureResume(
+  client: NemoClient,
+  apiUrl: string,
+  url: string,
+  size: number,
+  rounds: number,
+  dir: string,
+): Promise<ResumeMeasured> {
+  const remote = connectEmulator(apiUrl);
+  const m: ResumeMeasured = { resumedBytes: [], keptBytes: [], resumeSeconds: [], fullSeconds: [] };
+  const resumeRound = async (i: number) => {
+    const file = join(dir, `resume-${i}.mp4`);
+    await remote.fail('GET /renders/*', { cutAfterBytes: Math.floor(size * 0.9) });
+    const cut = await client.download(url, file).catch((e: unknown) => e);
+    if (!(cut instanceof DownloadError) || cut.partialBytes === undefined) {
+      throw new Error(`the cut download did not keep a part: ${String(cut)}`);
+    }
+    m.keptBytes.push(cut.partialBytes);
+    spawnSync('sync');
+    const started = process.hrtime.bigint();
+    const done = await client.download(url, file);
+    m.resumeSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
+    if (done.bytes !== size || (await stat(file)).size !== size) throw new Error('wrong size');
+    m.resumedBytes.push(done.transferredBytes);
+    await rm(file);
+  };
+  const fullRound = async (i: number) => {
+    const file = join(dir, `full-${i}.mp4`);
+    spawnSync('sync');
+    const started = process.hrtime.bigint();
+    const done = await client.download(url, file);
+    m.fullSeconds.push(Number(process.hrtime.bigint() - started) / 1e9);
+    if (done.transferredBytes !== size) throw new Error('a full download transferred less');
+    await rm(file);
+  };
+  for (let i = 0; i < rounds; i++) {
+    for (const side of i % 2 === 0 ? [resumeRound, fullRound] : [fullRound, resumeRound]) {
+      await side(i);
+    }
+  }
+  return m;
+}
+
 export async function run(): Promise<BenchResult[]> {
   const sizeMb = Number(process.env.DOWNLOAD_BENCH_MB ?? 500);
   const rounds = Number(process.env.DOWNLOAD_BENCH_ROUNDS ?? 5);
   const which = process.env.DOWNLOAD_BENCH_SERVER ?? 'all';
-  const kinds = (which === 'all' ? ['emulator', 'plain', 'emulator-app'] : [which]) as Kind[];
+  const kinds = (
+    which === 'all' ? ['emulator', 'plain', 'emulator-app', 'resume'] : [which]
+  ) as Kind[];
   const size = sizeMb * MB;
   const dir = await mkdtemp(join(tmpdir(), 'nemo-bench-dl-'));
   const results: BenchResult[] = [];
@@ -251,8 +354,45 @@ export async function run(): Promise<BenchResult[]> {
           logLevel: 'off',
         });
         const url = emulator ? await emulatorResultUrl(client, child.info.url) : child.info.url;
+        if (kind === 'resume') {
+          const r = await measureResume(client, child.info.url, url, size, rounds, dir);
+          const share = median(r.resumedBytes) / size;
+          results.push(
+            result({
+              id: 'download-resume-bytes',
+              title: `Resume after a cut at 90 % of ${sizeMb} MB: bytes the second run transferred`,
+              unit: '% of file',
+              sdk: round(share * 100, 2),
+              baseline: 100,
+              baselineLabel: 'a download from zero',
+              goal: { op: '<=', value: 11, on: 'sdk', label: '≤ 11 %' },
+              details: {
+                resumedBytes: r.resumedBytes,
+                keptBytes: r.keptBytes,
+                fileBytes: size,
+              },
+            }),
+            result({
+              id: 'download-resume-time',
+              title: `Resume after a cut at 90 % of ${sizeMb} MB: wall time of the second run`,
+              unit: 's',
+              sdk: round(median(r.resumeSeconds), 3),
+              baseline: round(median(r.fullSeconds), 3),
+              baselineLabel: 'a full download of the same file',
+              ratio: round(
+                median(r.resumeSeconds.map((s, i) => s / (r.fullSeconds[i] as number))),
+                3,
+              ),
+              details: {
+                resumeSeconds: r.resumeSeconds.map((v) => round(v, 3)),
+                fullSeconds: r.fullSeconds.map((v) => round(v, 3)),
+              },
+            }),
+          );
+          continue;
+        }
         if (kind === 'emulator-app') ballast = applicationHeap(APP_HEAP_MB);
-        const m = await measure(client, url, size, rounds, dir, child.pid);
+        const m = await measure(client, url, size, rounds, dir, child.pid, kind === 'plain');
         const sdkMBs = sizeMb / median(m.sdkSeconds);
         const curlMBs = sizeMb / median(m.curlSeconds);
         const from = emulator ? 'the emulator CDN' : 'a plain node:http server';
@@ -268,9 +408,11 @@ export async function run(): Promise<BenchResult[]> {
             sdk: round(sdkMBs, 1),
             baseline: round(curlMBs, 1),
             baselineLabel: 'curl -o',
+            ratio: round(pairedRatio(m.sdkSeconds, m.curlSeconds), 3),
             goal: { op: '>=', value: 0.7, on: 'ratio', label: '≥ 0.7×' },
             details: {
               url: new URL(url).origin,
+              ratioOfMedians: round(sdkMBs / curlMBs, 3),
               sdkSeconds: m.sdkSeconds.map((s) => round(s, 3)),
               curlSeconds: m.curlSeconds.map((s) => round(s, 3)),
               sdkUserMs: m.sdkUserMs.map((v) => Math.round(v)),
@@ -281,6 +423,24 @@ export async function run(): Promise<BenchResult[]> {
             },
           }),
         );
+        if (m.fetchSeconds.length > 0) {
+          results.push(
+            result({
+              id: `download-vs-fetch-${kind}`,
+              title: `Download ${sizeMb} MB from ${from}: SDK versus a bare fetch piped to a file`,
+              unit: 'MB/s',
+              sdk: round(sdkMBs, 1),
+              baseline: round(sizeMb / median(m.fetchSeconds), 1),
+              baselineLabel: 'fetch + pipeline(Readable.fromWeb(body), createWriteStream)',
+              ratio: round(pairedRatio(m.sdkSeconds, m.fetchSeconds), 3),
+              goal: { op: '>=', value: 1, on: 'ratio', label: '≥ 1.0×' },
+              details: {
+                fetchSeconds: m.fetchSeconds.map((s) => round(s, 3)),
+                fetchCpuMs: m.fetchCpuMs.map((v) => Math.round(v)),
+              },
+            }),
+          );
+        }
         if (kind === 'emulator-app') continue; // its RSS includes the ballast
         results.push(
           result({

@@ -17,33 +17,29 @@ const session = await client.sessions.create();
 await session.uploadUrl('https://www.youtube.com/watch?v=dQw4w9WgXcQ');
 
 const stream = session.chat(instruction);
-let streamed = false; // true while a run of partial deltas is being printed
+let atLineStart = true;
 for await (const event of stream) {
   switch (event.type) {
     case 'text':
-      // Text streams as `partial` deltas, then the whole message once more (not partial):
-      // print the deltas, or the whole message when it came without deltas.
-      if (event.partial) {
-        process.stdout.write(event.text);
-        streamed = true;
-      } else {
-        if (!streamed) process.stdout.write(event.text);
-        process.stdout.write('\n');
-        streamed = false;
-      }
+      // Each piece of the reply exactly once, streamed or not: print it as it comes.
+      process.stdout.write(event.text);
+      atLineStart = event.text.endsWith('\n');
       break;
     case 'tool_call':
+      if (!atLineStart) process.stdout.write('\n');
+      atLineStart = true;
       console.log(`[tool] ${event.name}(${JSON.stringify(event.args)})`);
       break;
     case 'tool_result':
       console.log(`[done] ${event.name}`);
       break;
     default:
-      break; // heartbeats, reasoning, unknown payloads
+      break; // whole messages (already printed piece by piece), heartbeats, reasoning, unknown payloads
   }
 }
+if (!atLineStart) process.stdout.write('\n');
 
-// The same turn, summed up: the text counted once, every tool call, and whether it was silent.
+// The same turn, summed up: the reply text, every tool call, and whether it was silent.
 const { text, toolCalls, silent } = await stream.result();
 console.log(`\n${text.length} characters, ${toolCalls.length} tool calls, silent: ${silent}`);
 

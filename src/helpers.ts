@@ -68,6 +68,7 @@ export type {
   ChatEventType,
   ErrorEvent,
   HeartbeatEvent,
+  MessageEvent,
   TextEvent,
   ThoughtEvent,
   ToolCallEvent,

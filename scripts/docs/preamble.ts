@@ -11,7 +11,7 @@ export const PREAMBLE: Readonly<Record<string, string>> = {
   client: `declare const client: import('nemovideo').NemoClient;`,
   session: `declare const session: import('nemovideo').Session;`,
   sessionId: `declare const sessionId: string;`,
-  emulator: `declare const emulator: import('nemovideo/testing').NemoEmulator;`,
+  emulator: `declare const emulator: import('nemovideo/testing').Emulator;`,
   // vitest's expect, for assertion snippets in docs/testing.md.
   expect: `declare const expect: typeof import('vitest').expect;`,
   // Stand-ins for the reader's application.

@@ -11,7 +11,14 @@
 import { DownloadError } from '../errors/errors.js';
 import { ERROR_BODY_BYTES, readBounded } from './body.js';
 import { nodeHttp, nodeHttps, nodeStream, nodeZlib } from './node.js';
-import type { BodyRead, BodyReader, BodyTransfer, FetchedResponse } from './transfer.js';
+import {
+  type BodyRead,
+  type BodyReader,
+  type BodyTransfer,
+  type FetchedResponse,
+  isReusedChunks,
+  type ReusedChunks,
+} from './transfer.js';
 
 const GLOBAL_DISPATCHER = Symbol.for('undici.globalDispatcher.1');
 
@@ -93,10 +100,40 @@ function decodersFor(zlib: Zlib, header: string | null): import('node:stream').T
  * caller follows them by hand), `signal` aborts the request and its body.
  * Rejects like `fetch` does: with the abort reason's error, or the socket error.
  */
-export async function nodeGet(
+export function nodeGet(
   url: URL,
   signal: AbortSignal,
   headers: Record<string, string> = {},
+): Promise<FetchedResponse> {
+  return nodeRequest(url, 'GET', signal, headers, undefined);
+}
+
+/** Write every chunk of `body`, each only once the runtime is done with the previous (see {@link ReusedChunks}). */
+async function writeChunks(request: import('node:http').ClientRequest, body: ReusedChunks) {
+  try {
+    for (let chunk = await body.next(); chunk !== undefined; chunk = await body.next()) {
+      if (chunk.byteLength === 0) continue;
+      await new Promise<void>((resolve, reject) =>
+        request.write(chunk, (error) => (error ? reject(error) : resolve())),
+      );
+    }
+  } finally {
+    await body.close();
+  }
+}
+
+/**
+ * A request with `node:http(s)`: a GET, or a POST whose body comes as
+ * {@link ReusedChunks} (uploads). No redirect is followed: a 3xx is handed
+ * back. Rejects like `fetch` does: with the abort reason's error, or the socket
+ * error (a body that cannot be read fails the request with its own error).
+ */
+async function nodeRequest(
+  url: URL,
+  method: 'GET' | 'POST',
+  signal: AbortSignal,
+  headers: Record<string, string>,
+  chunks: ReusedChunks | undefined,
 ): Promise<FetchedResponse> {
   const [loaded, zlib, stream] = await Promise.all([
     url.protocol === 'https:' ? nodeHttps() : nodeHttp(),
@@ -106,17 +143,30 @@ export async function nodeGet(
   // The module object, not the ESM namespace: tools that patch `http.get` (msw, nock,
   // OpenTelemetry) patch the object, and a namespace's named exports keep the original.
   const client = (loaded as typeof loaded & { default?: typeof loaded }).default ?? loaded;
+  // What `fetch` sends, less the compression it would offer; then the caller's (a Range, a bearer).
+  const options = {
+    method,
+    headers: { accept: '*/*', 'accept-encoding': 'identity', 'user-agent': 'node', ...headers },
+    signal,
+  };
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const request = client.get(
-      url,
-      // What `fetch` sends, less the compression it would offer; then the caller's (a Range).
-      {
-        headers: { accept: '*/*', 'accept-encoding': 'identity', 'user-agent': 'node', ...headers },
-        signal,
-      },
-      resolve,
-    );
+    if (method === 'GET') {
+      client.get(url, options, resolve).once('error', reject);
+      return;
+    }
+    const request = client.request(url, options, resolve);
     request.once('error', reject);
+    if (!chunks) {
+      request.end();
+      return;
+    }
+    writeChunks(request, chunks).then(
+      () => request.end(),
+      (error: unknown) => {
+        request.destroy(error instanceof Error ? error : new Error(String(error)));
+        reject(error);
+      },
+    );
   });
   const status = res.statusCode ?? 0;
   const header = (name: string): string | null => {
@@ -155,6 +205,14 @@ export async function nodeGet(
     status,
     opaqueRedirect: false,
     header,
+    headers: () => {
+      const all = new Headers();
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value === undefined) continue;
+        for (const one of Array.isArray(value) ? value : [value]) all.append(name, one);
+      }
+      return all;
+    },
     body,
     text: async () => (await readBounded(body(), ERROR_BODY_BYTES)).text,
     discard: async () => {
@@ -163,12 +221,20 @@ export async function nodeGet(
   };
 }
 
-/** `node:http(s)` as a body transfer: GETs without a body, no credentials, redirects handed back. */
+/**
+ * `node:http(s)` as a body transfer: GETs (CDN downloads: no credentials, the
+ * caller's headers) and POSTs whose body is {@link ReusedChunks} (uploads);
+ * redirects handed back.
+ */
 export const nodeHttpTransfer: BodyTransfer = {
   send(request) {
-    if (request.method !== 'GET' || request.body !== undefined) {
-      throw new Error('nemovideo internal error: node:http transfer is for GETs only');
+    const signal = request.signal ?? new AbortController().signal;
+    if (request.method === 'GET' && request.body === undefined) {
+      return nodeRequest(request.url, 'GET', signal, request.headers, undefined);
     }
-    return nodeGet(request.url, request.signal ?? new AbortController().signal, request.headers);
+    if (request.method === 'POST' && isReusedChunks(request.body)) {
+      return nodeRequest(request.url, 'POST', signal, request.headers, request.body);
+    }
+    throw new Error('nemovideo internal error: node:http carries GETs and POSTs of reused chunks');
   },
 };

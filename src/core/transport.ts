@@ -32,7 +32,13 @@ import {
 import { decodeWith, type Schema } from './schema.js';
 import { raceSignal, throwIfAborted } from './signal.js';
 import { abortErrorFrom, type Clock, deadline, sleep } from './timers.js';
-import { type BodyTransfer, type FetchedResponse, fetchTransfer } from './transfer.js';
+import {
+  type BodyTransfer,
+  type FetchedResponse,
+  fetchTransfer,
+  type ReusedChunks,
+  toWebResponse,
+} from './transfer.js';
 import { assertCredentialsAllowed, joinUrl } from './url.js';
 
 export type { ReplayPolicy } from './retry.js';
@@ -81,6 +87,12 @@ export interface RequestSpec<T> extends RequestOptions {
   json?: unknown;
   /** Body factory, called once per attempt so a replay reads the source again. */
   body?: (() => BodyInit | Promise<BodyInit>) | undefined;
+  /**
+   * The same body as chunks from reused buffers, used instead of `body` where
+   * `node:http` may carry the request (Node, nothing configured for `fetch`):
+   * an upload then allocates nothing per chunk. Called once per attempt.
+   */
+  reusedBody?: (() => ReusedChunks | Promise<ReusedChunks>) | undefined;
   headers?: Record<string, string> | undefined;
   /** `none` for the anonymous-token request. Default `bearer`. */
   auth?: 'bearer' | 'none';
@@ -449,20 +461,23 @@ export class Transport {
     };
 
     try {
-      const body = spec.body ? await spec.body() : undefined;
-      const response = await (body !== undefined
-        ? this.#sendBody(spec, headers, body, signal)
-        : this.#ky(spec.path.replace(/^\//, ''), {
-            method: spec.method,
-            headers,
-            ...(spec.json !== undefined ? { json: spec.json } : {}),
-            // A POST is never sent twice (a redirect would re-send it, perhaps elsewhere and
-            // with the token): the 3xx comes back and is refused below. GETs follow redirects,
-            // except a download's (handed back), and the anonymous-token request's (the client
-            // id mints tokens: it never goes to another host).
-            redirect: spec.method === 'POST' || spec.redirect ? 'manual' : 'follow',
-            ...(signal ? { [ATTEMPT_SIGNAL]: signal } : {}),
-          } as Parameters<KyInstance>[1])
+      const reused = spec.reusedBody && canUseNodeHttp(this.config.customFetch);
+      const body = !reused && spec.body ? await spec.body() : undefined;
+      const response = await (reused
+        ? this.#sendReused(spec, headers, signal)
+        : body !== undefined
+          ? this.#sendBody(spec, headers, body, signal)
+          : this.#ky(spec.path.replace(/^\//, ''), {
+              method: spec.method,
+              headers,
+              ...(spec.json !== undefined ? { json: spec.json } : {}),
+              // A POST is never sent twice (a redirect would re-send it, perhaps elsewhere and
+              // with the token): the 3xx comes back and is refused below. GETs follow redirects,
+              // except a download's (handed back), and the anonymous-token request's (the client
+              // id mints tokens: it never goes to another host).
+              redirect: spec.method === 'POST' || spec.redirect ? 'manual' : 'follow',
+              ...(signal ? { [ATTEMPT_SIGNAL]: signal } : {}),
+            } as Parameters<KyInstance>[1])
       ).catch(fail);
       if (isRedirect(response) && spec.redirect !== 'manual') {
         await response.body?.cancel().catch(() => {});
@@ -509,6 +524,28 @@ export class Transport {
       `The service answered ${spec.method} ${spec.path} with HTTP ${response.status || '3xx'} (a redirect to ${target}). The SDK does not follow redirects of this request: it must not be sent twice, nor carry the token elsewhere. Check baseUrl / NEMO_API_URL: use the final URL of the API.`,
       { httpStatus: response.status || 300 },
     );
+  }
+
+  /**
+   * A request whose body comes from `spec.reusedBody` (uploads on Node):
+   * `node:http`, each chunk written before the next is read into a reused
+   * buffer. A 3xx is handed back (and refused by #send), as with `redirect: 'error'`.
+   */
+  async #sendReused<T>(
+    spec: RequestSpec<T>,
+    headers: Record<string, string>,
+    signal: AbortSignal | undefined,
+  ): Promise<Response> {
+    const chunks = await (spec.reusedBody as () => ReusedChunks | Promise<ReusedChunks>)();
+    const fetched = await nodeHttpTransfer.send({
+      url: this.url(spec.path),
+      method: spec.method,
+      headers: { ...this.config.attributionHeaders, ...headers },
+      body: chunks,
+      signal,
+      redirect: 'manual',
+    });
+    return toWebResponse(fetched);
   }
 
   /** A request whose body comes from `spec.body` (uploads): `fetch` directly, unbuffered. */

@@ -145,7 +145,7 @@ describe('one POST per chat() call', () => {
     const { session } = await setup({ maxRetries: 5 });
     emulator.agent(() => [{ text: 'Trying. ' }, { error: 'tool crashed' }]);
     const result = await collect(session.chat('trim'));
-    expect(result.events.map((e) => e.type)).toEqual(['text', 'text', 'error']);
+    expect(result.events.map((e) => e.type)).toEqual(['text', 'message', 'error']);
     expect(result.error).toBeInstanceOf(StreamError);
     expect(runSsePosts()).toBe(1);
   });

@@ -48,6 +48,7 @@ describe('the socket of a turn', () => {
     const stream = client().sessions.open(SID).chat('hi', { signal: controller.signal });
     const iterator = stream[Symbol.asyncIterator]();
     expect((await iterator.next()).value?.type).toBe('text');
+    expect((await iterator.next()).value?.type).toBe('message');
     const pending = iterator.next();
     controller.abort();
     await expect(pending).rejects.toBeInstanceOf(AbortError);
@@ -68,6 +69,7 @@ describe('the socket of a turn', () => {
     const stream = client(clock).sessions.open(SID).chat('hi', { idleTimeout: 5000 });
     const iterator = stream[Symbol.asyncIterator]();
     expect((await iterator.next()).value?.type).toBe('text');
+    expect((await iterator.next()).value?.type).toBe('message');
     const pending = iterator.next().catch((error: unknown) => error);
     await flush();
     await clock.advance(5000);

@@ -174,7 +174,8 @@ describe('leaving early', () => {
     const stream = session.chat('hi', { signal: controller.signal });
     body.write(data(adk([{ text: 'one' }])));
     const iterator = stream[Symbol.asyncIterator]();
-    await iterator.next();
+    await iterator.next(); // text
+    await iterator.next(); // message
     const pending = iterator.next(); // waits for bytes
     controller.abort();
     await expect(pending).rejects.toBeInstanceOf(AbortError);
@@ -201,7 +202,13 @@ describe('toReadableStream()', () => {
     for (let step = await reader.read(); !step.done; step = await reader.read()) {
       events.push(step.value);
     }
-    expect(events.map((e) => e.type)).toEqual(['text', 'text', 'text', 'tool_call', 'tool_result']);
+    expect(events.map((e) => e.type)).toEqual([
+      'text',
+      'text',
+      'message',
+      'tool_call',
+      'tool_result',
+    ]);
     expect(events[0]?.raw).toBeDefined();
   });
 
@@ -220,13 +227,14 @@ describe('toReadableStream()', () => {
       .trimEnd()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.type)).toEqual(['text', 'text', 'text', 'tool_call', 'tool_result']);
-    expect(lines[0]).toEqual({
-      type: 'text',
-      text: 'Adding ',
-      partial: true,
-      author: 'nemo_agent',
-    });
+    expect(lines.map((l) => l.type)).toEqual([
+      'text',
+      'text',
+      'message',
+      'tool_call',
+      'tool_result',
+    ]);
+    expect(lines[0]).toEqual({ type: 'text', text: 'Adding ', author: 'nemo_agent' });
     const raw = await readAll(
       fakeClient(() => sseResponse(TURN))
         .session.chat('hi')
@@ -285,8 +293,61 @@ describe('toReadableStream()', () => {
   });
 });
 
+/**
+ * A body of `first` then `count` chunks of `unit` repeated to 64 KiB, counting
+ * how many chunks the SDK pulled.
+ */
+function floodBody(first: string, unit: string, count: number) {
+  const chunk = new TextEncoder().encode(unit.repeat(Math.floor(65536 / unit.length)));
+  const stats = { pulls: 0 };
+  const response = () =>
+    new Response(
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode(first));
+        },
+        pull(controller) {
+          stats.pulls++;
+          controller.enqueue(chunk);
+          if (stats.pulls === count) controller.close();
+        },
+      }),
+      { headers: { 'content-type': 'text/event-stream' } },
+    );
+  return { response, stats, chunkBytes: chunk.byteLength };
+}
+
 describe('reading ahead', () => {
-  it('stops reading the body while 1 M characters wait for a slow reader, then resumes', async () => {
+  for (const [name, unit] of [
+    ['comment lines', ':\n'],
+    ['empty data: payloads', 'data:\n\n'],
+  ] as const) {
+    it(`counts ${name} toward the read-ahead bound, and hands them out as one heartbeat per read`, async () => {
+      const flood = floodBody(data(adk([{ text: 'first' }])), unit, 64);
+      const { session } = fakeClient(flood.response);
+      const stream = session.chat('hi');
+      const iterator = stream[Symbol.asyncIterator]();
+      expect((await iterator.next()).value?.type).toBe('text');
+      // The reader pauses at its first event; the SDK reads 1 MiB ahead, then stops.
+      for (let i = 0; i < 100; i++) await flush();
+      const paused = flood.stats.pulls;
+      expect(paused * flood.chunkBytes).toBeGreaterThan(1024 * 1024);
+      expect(paused * flood.chunkBytes).toBeLessThanOrEqual(1024 * 1024 + 3 * flood.chunkBytes);
+      for (let i = 0; i < 50; i++) await flush();
+      expect(flood.stats.pulls).toBe(paused);
+      // Reading on: every chunk is read, and its thousands of heartbeats come as one event.
+      const { events, error } = await collect({ [Symbol.asyncIterator]: () => iterator });
+      expect(error).toBeUndefined();
+      expect(flood.stats.pulls).toBe(64);
+      expect(events[0]?.type).toBe('message');
+      const heartbeats = events.filter((e) => e.type === 'heartbeat').length;
+      expect(heartbeats).toBeGreaterThanOrEqual(1);
+      expect(heartbeats).toBeLessThanOrEqual(64);
+      expect((await stream.result()).events.length).toBeLessThanOrEqual(66);
+    });
+  }
+
+  it('stops reading the body while 1 MiB waits for a slow reader, then resumes', async () => {
     const payload = data({ type: 'text', content: 'x'.repeat(128 * 1024) });
     let pulls = 0;
     const { session } = fakeClient(
@@ -331,7 +392,7 @@ describe('a connection that breaks mid-stream', () => {
     await flush();
     body.error(new TypeError('other side closed'));
     const { events, error } = await collect({ [Symbol.asyncIterator]: () => iterator });
-    expect(events.map((e) => e.type)).toEqual(['text', 'text', 'tool_call']);
+    expect(events.map((e) => e.type)).toEqual(['text', 'message', 'tool_call']);
     expect(error).toBeInstanceOf(StreamError);
   });
 
@@ -354,7 +415,7 @@ describe('a connection that breaks mid-stream', () => {
     } catch (e) {
       error = e;
     }
-    expect(types).toEqual(['text', 'text', 'text', 'tool_call']);
+    expect(types).toEqual(['text', 'text', 'message', 'tool_call']);
     expect(error).toBeInstanceOf(StreamError);
     expect((error as StreamError).message).toMatch(/broke after .*terminated.*not re-sent/);
     expect((error as StreamError).cause).toBeInstanceOf(TypeError);

@@ -436,6 +436,7 @@ describe('Ctrl-C', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('› Downloading (resuming at ');
     expect((await probeMp4(join(out, 'video.mp4'))).valid).toBe(true);
+    expect(readdirSync(out)).toEqual(['video.mp4']);
   }, 60_000);
 
   it('SIGINT during the render with --cancel-on-abort cancels the render job', async () => {

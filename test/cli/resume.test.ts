@@ -9,15 +9,16 @@
  */
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Emulator } from '../../src/testing/index.js';
+import { beforeAll, describe, expect, it, type TestContext, vi } from 'vitest';
+import type { Emulator, EmulatorOptions } from '../../src/testing/index.js';
 import {
   type CliProcess,
   ensureBuilt,
-  perTest,
   runCli,
   type ServedEmulator,
+  serveEmulator,
   startCli,
+  tempDir,
 } from './helpers.js';
 
 const VIDEO = 'https://www.youtube.com/watch?v=dQw4w9WgXcQ';
@@ -32,7 +33,8 @@ beforeAll(() => {
   ensureBuilt();
 }, 180_000);
 
-const { setup } = perTest();
+// The tests run concurrently (each CLI child mostly waits on the network): each has its own
+// emulator on port 0 and its own HOME, cleaned up when it finishes.
 
 interface Ctx {
   served: ServedEmulator;
@@ -42,8 +44,14 @@ interface Ctx {
   run(extra?: string[]): ReturnType<typeof runCli>;
 }
 
-async function context(options: Parameters<typeof setup>[0] = {}): Promise<Ctx> {
-  const { served, home } = await setup({ renderDurationMs: 0, heartbeatMs: 0, ...options });
+async function context(t: TestContext, options: EmulatorOptions = {}): Promise<Ctx> {
+  const served = await serveEmulator({ renderDurationMs: 0, heartbeatMs: 0, ...options });
+  const dir = tempDir();
+  t.onTestFinished(async () => {
+    await served.close();
+    dir.cleanup();
+  });
+  const home = dir.path;
   const args = ['download', VIDEO, '-o', 'out/video.mp4', '--poll-interval', '0.05'];
   const opts = { apiUrl: served.url, home };
   return {
@@ -104,6 +112,14 @@ async function expectExact(ctx: Ctx, path: string, renderId: string): Promise<vo
   expect(Buffer.compare(bytes, reference)).toBe(0);
 }
 
+/** The anonymous token the CLI cached in its config folder (token.json). */
+function cachedToken(ctx: Ctx): string {
+  const text = readFileSync(join(ctx.home, '.config', 'nemovideo', 'token.json'), 'utf8');
+  const token = /"(?:token|accessToken|value)"\s*:\s*"([^"]{8,})"/.exec(text)?.[1];
+  expect(token, text).toBeDefined();
+  return token ?? '';
+}
+
 function jobsDir(ctx: Ctx): string {
   return join(ctx.home, '.config', 'nemovideo', 'jobs');
 }
@@ -114,7 +130,7 @@ function journalFile(ctx: Ctx): string {
   return join(jobsDir(ctx), files[0] ?? '');
 }
 
-describe('kill -9 after each step, then the same command again', () => {
+describe.concurrent('kill -9 after each step, then the same command again', () => {
   const steps: {
     step: string;
     /** Hold the next request (or stall), and resolve once the CLI is at that point. */
@@ -183,8 +199,8 @@ describe('kill -9 after each step, then the same command again', () => {
   for (const { step, stop, resumed } of steps) {
     it(
       `${step}: one session, message and render start in all, and the exact bytes`,
-      async () => {
-        const ctx = await context();
+      async (t) => {
+        const ctx = await context(t);
         const cli = ctx.start();
         await stop(ctx, cli);
         await kill9(cli);
@@ -201,9 +217,10 @@ describe('kill -9 after each step, then the same command again', () => {
         const record = JSON.parse(readFileSync(journalFile(ctx), 'utf8'));
         expect(emulator.session(record.steps.session.sessionId)?.videoInfos).toHaveLength(1);
         await expectExact(ctx, result.path, result.renderId);
-        expect(JSON.parse(readFileSync(journalFile(ctx), 'utf8'))).toMatchObject({
-          status: 'done',
-        });
+        const journal = readFileSync(journalFile(ctx), 'utf8');
+        expect(JSON.parse(journal)).toMatchObject({ status: 'done' });
+        // The token the CLI cached sits next to the journal, never in it.
+        expect(journal).not.toContain(cachedToken(ctx));
       },
       SLOW,
     );
@@ -211,9 +228,9 @@ describe('kill -9 after each step, then the same command again', () => {
 
   it(
     'mid-download, cut at 90 % of a large file: the second run transfers at most the missing bytes plus one chunk',
-    async () => {
+    async (t) => {
       const size = 16 * 1024 * 1024 + 777;
-      const ctx = await context({ resultSizeBytes: size });
+      const ctx = await context(t, { resultSizeBytes: size });
       const { emulator } = ctx.served;
       emulator.fail('GET /renders/*', { stallAfterBytes: Math.floor(size * 0.9) });
       const cli = ctx.start();
@@ -246,12 +263,12 @@ describe('kill -9 after each step, then the same command again', () => {
   );
 });
 
-describe('Ctrl-C', () => {
+describe.concurrent('Ctrl-C', () => {
   it(
     'mid-download: exit 130, the exact command to resume, and that command finishes the file',
-    async () => {
+    async (t) => {
       const size = 4 * 1024 * 1024;
-      const ctx = await context({ resultSizeBytes: size });
+      const ctx = await context(t, { resultSizeBytes: size });
       ctx.served.emulator.fail('GET /renders/*', { stallAfterBytes: size / 2 });
       const cli = ctx.start();
       await cli.waitFor(/download: [1-9]\d%/, SLOW);
@@ -284,11 +301,11 @@ describe('Ctrl-C', () => {
   );
 });
 
-describe('the journal guards the job', () => {
+describe.concurrent('the journal guards the job', () => {
   it(
     'a second process on the same job is refused, naming the first one’s pid; after kill -9 the next run takes over',
-    async () => {
-      const ctx = await context();
+    async (t) => {
+      const ctx = await context(t);
       ctx.served.emulator.stallRenders();
       const first = ctx.start();
       await first.waitFor('render: ', SLOW);
@@ -310,8 +327,8 @@ describe('the journal guards the job', () => {
 
   it(
     'a corrupt or newer-version entry is reported (exit 2) and left untouched; --fresh replaces it',
-    async () => {
-      const ctx = await context();
+    async (t) => {
+      const ctx = await context(t);
       expect((await ctx.run()).code).toBe(0);
       const file = journalFile(ctx);
       const jobId = JSON.parse(readFileSync(file, 'utf8')).jobId as string;
@@ -344,8 +361,8 @@ describe('the journal guards the job', () => {
 
   it(
     'a lost turn (sent, then nothing changed) is reported, not re-sent; --fresh starts over',
-    async () => {
-      const ctx = await context();
+    async (t) => {
+      const ctx = await context(t);
       const { emulator } = ctx.served;
       // The message leaves, the process dies, and the service never runs the turn.
       emulator.fail('POST /run_sse', { delayMs: 600_000, status: 503 });
@@ -375,12 +392,12 @@ describe('the journal guards the job', () => {
   );
 });
 
-describe('nemovideo jobs', () => {
+describe.concurrent('nemovideo jobs', () => {
   it(
     'lists the jobs (--json too), resumes one by id, and removes them',
-    async () => {
+    async (t) => {
       const size = 2 * 1024 * 1024;
-      const ctx = await context({ resultSizeBytes: size });
+      const ctx = await context(t, { resultSizeBytes: size });
       const opts = { apiUrl: ctx.served.url, home: ctx.home };
       ctx.served.emulator.fail('GET /renders/*', { stallAfterBytes: size / 2 });
       const cli = ctx.start();
@@ -444,8 +461,8 @@ describe('nemovideo jobs', () => {
     SLOW,
   );
 
-  it('usage errors: an unknown job to resume, rm without ids', async () => {
-    const ctx = await context();
+  it('usage errors: an unknown job to resume, rm without ids', async (t) => {
+    const ctx = await context(t);
     const resume = await runCli(['jobs', 'resume', 'job_1234'], { home: ctx.home });
     expect(resume.code).toBe(2);
     expect(resume.stderr).toContain(

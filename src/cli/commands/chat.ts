@@ -27,11 +27,10 @@ export function commandHints(text: string, sessionId: string): string[] {
 }
 
 /**
- * Prints streamed reply text once: partial deltas as they come, and the final
- * whole message only when no deltas preceded it.
+ * Prints the reply as it streams: `text` events carry each piece once (a new
+ * message starts with a line break); lines are ended before other output.
  */
 class ReplyPrinter {
-  #partialRun = false;
   #atLineStart = true;
   #printed = false;
   readonly #write: (text: string) => void;
@@ -44,23 +43,7 @@ class ReplyPrinter {
     return this.#printed;
   }
 
-  text(text: string, partial: boolean): void {
-    if (partial) {
-      this.#partialRun = true;
-      this.#emit(text);
-      return;
-    }
-    if (this.#partialRun) {
-      // The final event repeats the deltas already shown.
-      this.#partialRun = false;
-      this.endLine();
-      return;
-    }
-    this.#emit(text);
-    this.endLine();
-  }
-
-  #emit(text: string): void {
+  text(text: string): void {
     if (text === '') return;
     this.#write(text);
     this.#printed = true;
@@ -84,14 +67,22 @@ async function chat(rt: Runtime, sessionId: string, message: string): Promise<vo
   rt.context.afterAbort = `The message was sent once and is never re-sent; the agent may still act on it. Check with "nemovideo state ${sessionId}" before sending it again.`;
   const session = (await rt.client()).sessions.open(sessionId);
   const printer = new ReplyPrinter((text) => out.stream(text));
+  // Reasoning arrives in pieces: shown (with --verbose) as one line before what follows it.
+  let thinking = '';
   const onEvent = (event: ChatEvent): void => {
     if (out.json) {
       out.emit(eventJson(event));
       return;
     }
+    if (thinking !== '' && event.type !== 'thought' && event.type !== 'heartbeat') {
+      out.debug(`  (thinking) ${oneLine(thinking, 200)}`);
+      thinking = '';
+    }
     switch (event.type) {
       case 'text':
-        printer.text(event.text, event.partial);
+        printer.text(event.text);
+        break;
+      case 'message':
         break;
       case 'tool_call':
         printer.endLine();
@@ -101,7 +92,7 @@ async function chat(rt: Runtime, sessionId: string, message: string): Promise<vo
         out.debug(`  <- ${event.name}`);
         break;
       case 'thought':
-        if (!event.partial) out.debug(`  (thinking) ${oneLine(event.text, 200)}`);
+        thinking += event.text;
         break;
       case 'heartbeat':
         break;

@@ -142,7 +142,7 @@ export async function exportToFile(
           render.stop();
           render = { update() {}, stop() {} };
           out.stage('Downloading');
-          rt.context.afterAbort = `The download was interrupted; the partial file is kept: export again with "${again}" to continue it (export costs no credits).`;
+          rt.context.afterAbort = `The download was interrupted; the part received is kept in ${path}.part: run "${again}" to resume it (export costs no credits).`;
           download = out.progress('download', 'bytes', p.totalBytes);
         }
         download.update(p.loadedBytes, p.totalBytes);

@@ -5,6 +5,7 @@ import {
   ApiError,
   ConfigError,
   ConnectionError,
+  isNemoError,
   StreamError,
   TimeoutError,
   TurnLostError,
@@ -149,7 +150,16 @@ export async function sendMessage(
   }
   const result = turnSoFar(stream);
   if (!before || (stateCheck === 'silent' && !result.silent)) return result;
-  const after = await readSession(readOptions);
+  let after: SessionState;
+  try {
+    after = await readSession(readOptions);
+  } catch (error) {
+    // The message went out: say so, or a caller would send it (and pay for it) again.
+    if (isNemoError(error)) {
+      error.message = `The message was sent and the turn ended, but reading the session state after it failed: ${error.message} Do not send the message again; read session.state() to see what the turn changed.`;
+    }
+    throw error;
+  }
   const changes = diffTimelines(before.draft, after.draft);
   return {
     ...result,

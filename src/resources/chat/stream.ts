@@ -1,23 +1,30 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
+/**
+ * `ChatStream`: one chat turn as an async iterable. It wires the parts
+ * together and owns the turn's lifecycle; the parts do one job each:
+ * reader.ts (request, byte pump, read-ahead, SSE parsing), decode.ts (wire →
+ * pieces and events), assemble.ts (text deltas, messages, the reply),
+ * watchdog.ts (time limits), formats.ts (web streams).
+ */
 import type { ClientContext } from '../../core/context.js';
-import { abortErrorFrom, schedule } from '../../core/timers.js';
+import { abortErrorFrom } from '../../core/timers.js';
 import type { RequestOptions } from '../../core/transport.js';
+import { AbortError, ConfigError, StreamError } from '../../errors/errors.js';
+import { TurnAssembler } from './assemble.js';
+import { decodePayload } from './decode.js';
+import { type ChatEvent, type ErrorEvent, HeartbeatObject } from './events.js';
 import {
-  AbortError,
-  ConfigError,
-  StreamError,
-  TimeoutError,
-  TurnTimeoutError,
-} from '../../errors/errors.js';
-import {
-  type ChatEvent,
-  commentHeartbeat,
-  decodePayload,
-  type ErrorEvent,
-  type HeartbeatEvent,
-  isHeartbeatPayload,
-} from './events.js';
+  byteStream,
+  type ChatReadableOptions,
+  type EventSource,
+  eventStream,
+  readableFormat,
+} from './formats.js';
+import { Fifo } from './queue.js';
+import { type Entry, Heartbeat, type ReadFailure, SseReader } from './reader.js';
 import { TurnRecorder, type TurnResult } from './reply.js';
+import { limitOption, TurnWatchdog } from './watchdog.js';
+
+export type { ChatReadableOptions } from './formats.js';
 
 /**
  * Default of the `idleTimeout` option: no bytes at all (not even a heartbeat)
@@ -29,17 +36,6 @@ export const DEFAULT_CHAT_IDLE_TIMEOUT_MS = 5 * 60_000;
 
 /** Default of the `keepEvents` option: events kept for `result().events`. */
 export const DEFAULT_KEPT_EVENTS = 10_000;
-
-/**
- * Payload characters read ahead of the reader before the SDK stops reading
- * the body (and resumes below half). Reading ahead keeps every byte that
- * arrived even if the connection then breaks; the cap bounds memory when the
- * reader is slow.
- */
-const MAX_BUFFERED_CHARS = 1024 * 1024;
-
-/** Largest SSE event the parser buffers (characters) before it gives up on the stream. */
-const MAX_EVENT_CHARS = 32 * 1024 * 1024;
 
 /** Options of `session.chat()`. Every time is in ms; `0` or `Infinity` turns a limit off. */
 export interface ChatOptions extends RequestOptions {
@@ -71,72 +67,44 @@ export interface ChatOptions extends RequestOptions {
   keepEvents?: boolean | number | undefined;
 }
 
-/** Options of {@link ChatStream.toReadableStream}. */
-export interface ChatReadableOptions {
-  /**
-   * `events` (default): a `ReadableStream<ChatEvent>`. `ndjson`: UTF-8 bytes,
-   * one JSON event per line. `sse`: UTF-8 bytes, one `data: <json>` event each.
-   */
-  format?: 'events' | 'ndjson' | 'sse';
-  /** Byte formats only: keep each event's `raw` payload. Default false (smaller). */
-  raw?: boolean;
-}
+/**
+ * The lifecycle of a turn, one state at a time:
+ *
+ * ```
+ * streaming ──► ending ──► done | failed
+ *     └───────────┴──► aborted ──► failed
+ * ```
+ * - `streaming`: the request is out or the body is being read; events flow.
+ * - `ending`: nothing more will be read; the events already read still go out,
+ *   then `failure` is thrown (a time limit, the server's error event, a broken
+ *   body) or the iteration ends (`failure` undefined).
+ * - `aborted`: your signal, `abort()`, or a reader that left: `error` is thrown
+ *   at the next read, before any event still queued.
+ * - `done` / `failed`: the reader has seen the end; `result()` is settled.
+ */
+type Lifecycle =
+  | { readonly state: 'streaming' }
+  | { readonly state: 'ending'; readonly failure: Error | undefined }
+  | { readonly state: 'aborted'; readonly error: Error }
+  | { readonly state: 'done' }
+  | { readonly state: 'failed'; readonly error: Error };
 
-/** Each stream's recorder, for `send()` (which needs the events seen before a failure). */
-const recorders = new WeakMap<ChatStream, TurnRecorder>();
+const NEXT: Record<Lifecycle['state'], readonly Lifecycle['state'][]> = {
+  streaming: ['ending', 'aborted'],
+  ending: ['aborted', 'done', 'failed'],
+  aborted: ['failed'],
+  done: [],
+  failed: [],
+};
+
+/** Each stream's view of its turn so far, for `send()` (which needs it after a failure). */
+const soFar = new WeakMap<ChatStream, () => TurnResult>();
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
 type Consumer = 'for await' | 'toReadableStream()' | 'result()';
 
 function noop(): void {}
-
-/**
- * A first-in first-out buffer that reuses its slots: `array.length = 0`
- * followed by `push` reallocates every time, which on a stream of a few
- * hundred thousand events shows up as GC time.
- */
-class Fifo<T> {
-  #items: (T | undefined)[] = [];
-  #head = 0;
-  #tail = 0;
-
-  get size(): number {
-    return this.#tail - this.#head;
-  }
-
-  push(item: T): void {
-    this.#items[this.#tail++] = item;
-  }
-
-  shift(): T | undefined {
-    if (this.#head === this.#tail) return undefined;
-    const item = this.#items[this.#head];
-    this.#items[this.#head++] = undefined;
-    if (this.#head === this.#tail) this.#head = this.#tail = 0;
-    return item;
-  }
-
-  clear(): void {
-    this.#items.fill(undefined, this.#head, this.#tail);
-    this.#head = this.#tail = 0;
-  }
-
-  release(): void {
-    this.#items = [];
-    this.#head = this.#tail = 0;
-  }
-}
-
-function limit(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || Number.isNaN(v) || v < 0) {
-    throw new ConfigError(
-      `${name} must be a number of ms ≥ 0, or 0 / Infinity to turn it off (got ${String(value)}).`,
-    );
-  }
-  return v === Number.POSITIVE_INFINITY ? 0 : v;
-}
 
 function keptEvents(value: boolean | number | undefined): number {
   if (value === undefined) return DEFAULT_KEPT_EVENTS;
@@ -148,12 +116,6 @@ function keptEvents(value: boolean | number | undefined): number {
     );
   }
   return value;
-}
-
-function describeMs(ms: number): string {
-  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
-  if (ms >= 1000 && ms % 1000 === 0) return `${ms / 1000} s`;
-  return `${ms} ms`;
 }
 
 /** What `ChatStream` needs to start a turn (internal). */
@@ -169,6 +131,10 @@ export interface ChatStreamInit {
  * with helpers. Get one from `session.chat(message)`; the message is POSTed
  * at once, exactly once.
  *
+ * `text` events carry each piece of the reply once, streamed or not: print
+ * them as they come and the reply appears exactly once. `message` events carry
+ * each complete message, for those who want it whole.
+ *
  * A stream has one reader: iterate it, or call `text()` / `result()`, or
  * `toReadableStream()`. `text()` and `result()` may also be called while or
  * after you iterate: they resolve when the turn ends. Iterating twice throws.
@@ -176,14 +142,15 @@ export interface ChatStreamInit {
  * Failures end the iteration with a typed error after every event received
  * before them: `StreamError` (the server reported an error, or the connection
  * broke mid-stream), `TimeoutError` (`turn-hard-limit`, `stream-idle`),
- * `TurnTimeoutError` (only heartbeats), `AbortError` (your signal or
+ * `TurnTimeoutError` (only heartbeats), `ResponseValidationError` (a JSON body
+ * instead of a stream, too large or not JSON), `AbortError` (your signal or
  * `abort()`: thrown at once). The message is never re-sent.
  *
  * @example
  * ```ts
  * const stream = session.chat('Add a title "Urban Dreams"');
  * for await (const event of stream) {
- *   if (event.type === 'text' && event.partial) process.stdout.write(event.text);
+ *   if (event.type === 'text') process.stdout.write(event.text);
  *   if (event.type === 'tool_call') console.log(`\n[${event.name}]`);
  * }
  * const { text, silent } = await stream.result();
@@ -193,48 +160,18 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
   /** The session the message was sent to. */
   readonly sessionId: string;
   readonly #ctx: ClientContext;
+  #life: Lifecycle = { state: 'streaming' };
+  #consumer: Consumer | undefined;
   readonly #recorder: TurnRecorder;
-  /** Aborts the HTTP request (and its body). */
+  readonly #assembler: TurnAssembler;
+  /** Events decoded and not yet handed out (the events of the payload being delivered). */
+  readonly #ready = new Fifo<ChatEvent>();
+  /** Aborts the HTTP request while it waits for the response. */
   readonly #request = new AbortController();
-  /** Cancels the watchdog timer, when one is armed. */
-  #cancelTimer: (() => void) | undefined;
+  readonly #reader: SseReader | undefined;
+  readonly #watchdog: TurnWatchdog | undefined;
   readonly #userSignal: AbortSignal | undefined;
   readonly #onUserAbort: () => void;
-  readonly #hardMs: number;
-  readonly #heartbeatMs: number;
-  readonly #idleMs: number;
-  readonly #startedAt: number;
-  #response: Promise<Response> | undefined;
-  #reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-  /**
-   * Payloads read but not yet decoded (and comment heartbeats). The body is
-   * read as fast as it arrives; decoding waits until the reader asks, so the
-   * decoded objects die young, which keeps long streams cheap.
-   */
-  readonly #queue = new Fifo<EventSourceMessage | HeartbeatEvent>();
-  /** Characters of payload in `#queue`. */
-  #queuedChars = 0;
-  /** The reader waits for the pump. */
-  #dataReady: Promise<void> | undefined;
-  #wakeReader: (() => void) | undefined;
-  /** The pump waits for the reader (read-ahead cap reached). */
-  #resumePump: (() => void) | undefined;
-  /** Events decoded from the payload being delivered. */
-  readonly #ready = new Fifo<ChatEvent>();
-  /** No more bytes will be read (end of body, or failure). */
-  #ended = false;
-  #failure: Error | undefined;
-  /** Throw the failure before the queued events (aborts). */
-  #failNow = false;
-  /** The consumer saw the end; cleanup done. */
-  #finished = false;
-  #consumer: Consumer | undefined;
-  /** An `error` event was decoded: nothing after it is delivered. */
-  #stopped = false;
-  /** Since when the SDK waits for bytes (undefined while it is not reading). */
-  #readSince: number | undefined;
-  /** Time spent waiting on the network since the last event that was not a heartbeat. */
-  #quietMs = 0;
   readonly #completion: Promise<TurnResult>;
   #settle!: (result: TurnResult | Error) => void;
 
@@ -247,35 +184,37 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
       );
     }
     const turn = ctx.backend.turn;
-    this.#hardMs = limit(options.hardTimeout, turn.hardTimeoutMs, 'hardTimeout');
-    this.#heartbeatMs = limit(
-      options.heartbeatTimeout,
-      turn.heartbeatOnlyTimeoutMs,
-      'heartbeatTimeout',
-    );
-    this.#idleMs = limit(options.idleTimeout, DEFAULT_CHAT_IDLE_TIMEOUT_MS, 'idleTimeout');
+    const limits = {
+      hardMs: limitOption(options.hardTimeout, turn.hardTimeoutMs, 'hardTimeout'),
+      heartbeatMs: limitOption(
+        options.heartbeatTimeout,
+        turn.heartbeatOnlyTimeoutMs,
+        'heartbeatTimeout',
+      ),
+      idleMs: limitOption(options.idleTimeout, DEFAULT_CHAT_IDLE_TIMEOUT_MS, 'idleTimeout'),
+    };
     this.sessionId = sessionId;
     this.#ctx = ctx;
     this.#recorder = new TurnRecorder(keptEvents(options.keepEvents));
-    recorders.set(this, this.#recorder);
+    this.#assembler = new TurnAssembler(this.#emit);
+    soFar.set(this, () => this.#result());
     this.#completion = new Promise<TurnResult>((resolve, reject) => {
       this.#settle = (outcome) => (outcome instanceof Error ? reject(outcome) : resolve(outcome));
     });
     this.#completion.catch(noop);
-    this.#startedAt = ctx.clock.now();
-    this.#readSince = this.#startedAt;
 
     const signal = options.signal ?? undefined;
     this.#userSignal = signal;
-    this.#onUserAbort = () => this.#fail(abortErrorFrom(signal), true);
+    this.#onUserAbort = () => this.#abort(abortErrorFrom(signal));
     if (signal?.aborted) {
-      this.#fail(abortErrorFrom(signal), true);
+      this.#abort(abortErrorFrom(signal));
       return;
     }
     signal?.addEventListener('abort', this.#onUserAbort, { once: true });
 
     const { backend } = ctx;
-    this.#response = ctx.transport.stream({
+    this.#watchdog = new TurnWatchdog(ctx.clock, limits, (error) => this.#stop(error, true));
+    const response = ctx.transport.stream({
       method: 'POST',
       path: backend.paths.runSse,
       json: {
@@ -292,8 +231,12 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
       timeout: options.timeout,
       maxRetries: options.maxRetries,
     });
-    void this.#pump();
-    this.#watch();
+    this.#reader = new SseReader(
+      response,
+      this.#watchdog,
+      ctx.logger,
+      ctx.transport.config.maxResponseBytes,
+    );
   }
 
   // ── consumption ──
@@ -305,7 +248,7 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
    * @example
    * ```ts
    * for await (const event of session.chat('Trim the first 3 seconds')) {
-   *   if (event.type === 'text' && !event.partial) console.log(event.text);
+   *   if (event.type === 'message') console.log(event.text);
    * }
    * ```
    */
@@ -321,8 +264,8 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
   }
 
   /**
-   * The whole reply text, once the turn ends (partial deltas joined, the final
-   * repeat counted once, `thought` parts left out). Rejects as the iteration would.
+   * The whole reply text, once the turn ends: every `text` event joined (a line
+   * break between messages), `thought` left out. Rejects as the iteration would.
    *
    * @example
    * ```ts
@@ -363,13 +306,12 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
    * ```
    */
   abort(reason?: string): void {
-    this.#fail(
+    this.#abort(
       new AbortError(
         reason
           ? `The chat stream was aborted: ${reason}`
           : 'The chat stream was aborted with stream.abort().',
       ),
-      true,
     );
   }
 
@@ -398,76 +340,15 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
   toReadableStream(
     options: ChatReadableOptions = {},
   ): ReadableStream<ChatEvent> | ReadableStream<Uint8Array> {
-    const format = options.format ?? 'events';
-    if (format !== 'events' && format !== 'ndjson' && format !== 'sse') {
-      throw new ConfigError(
-        `toReadableStream() format must be 'events', 'ndjson' or 'sse' (got ${JSON.stringify(format)}).`,
-      );
-    }
+    const format = readableFormat(options);
     this.#claim('toReadableStream()');
-    const cancel = () => {
-      this.#close();
+    const source: EventSource = {
+      next: () => this.#nextFast(),
+      cancel: () => this.#close(),
     };
-    if (format === 'events') {
-      return new ReadableStream<ChatEvent>(
-        {
-          pull: async (controller) => {
-            try {
-              const step = await this.#nextFast();
-              if (step.done) controller.close();
-              else controller.enqueue(step.value);
-            } catch (error) {
-              controller.error(error);
-            }
-          },
-          cancel,
-        },
-        { highWaterMark: 0 },
-      );
-    }
-    const encoder = new TextEncoder();
-    const keepRaw = options.raw === true;
-    const frame = (json: string) =>
-      encoder.encode(format === 'sse' ? `data: ${json}\n\n` : `${json}\n`);
-    let lastType: ChatEvent['type'] | undefined;
-    return new ReadableStream<Uint8Array>(
-      {
-        pull: async (controller) => {
-          try {
-            const step = await this.#nextFast();
-            if (step.done) {
-              controller.close();
-              return;
-            }
-            const event = step.value;
-            lastType = event.type;
-            if (keepRaw) controller.enqueue(frame(JSON.stringify(event)));
-            else {
-              const { raw: _raw, ...rest } = event;
-              controller.enqueue(frame(JSON.stringify(rest)));
-            }
-          } catch (error) {
-            if (lastType !== 'error') {
-              const e = error instanceof Error ? error : new Error(String(error));
-              const code = (e as { code?: unknown }).code;
-              controller.enqueue(
-                frame(
-                  JSON.stringify({
-                    type: 'error',
-                    message: e.message,
-                    code: typeof code === 'string' || typeof code === 'number' ? code : undefined,
-                    name: e.name,
-                  }),
-                ),
-              );
-            }
-            controller.close();
-          }
-        },
-        cancel,
-      },
-      { highWaterMark: 0 },
-    );
+    return format === 'events'
+      ? eventStream(source)
+      : byteStream(source, format, options.raw === true);
   }
 
   #claim(by: Consumer): void {
@@ -491,17 +372,12 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
     }
   }
 
-  /** The reader left early: close the connection, end the turn with an abort. */
-  #close(): void {
-    if (this.#finished) return;
-    const error = new AbortError('The chat stream was closed by its reader before the turn ended.');
-    this.#fail(error, true);
-    this.#finish(error);
-  }
+  // ── delivery ──
 
   /** The common case, without an async frame: an event is ready or decodable now. */
   #nextFast(): Promise<IteratorResult<ChatEvent, undefined>> {
-    if (!this.#failNow && !this.#finished) {
+    const state = this.#life.state;
+    if (state === 'streaming' || state === 'ending') {
       const event = this.#take();
       if (event !== undefined) {
         this.#recorder.add(event);
@@ -513,181 +389,64 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
 
   async #next(): Promise<IteratorResult<ChatEvent, undefined>> {
     for (;;) {
-      if (this.#finished) return DONE;
-      if (!this.#failNow) {
-        const event = this.#take();
-        if (event !== undefined) {
-          this.#recorder.add(event);
-          return { value: event, done: false };
-        }
+      const life = this.#life;
+      switch (life.state) {
+        case 'done':
+        case 'failed':
+          return DONE;
+        case 'aborted':
+          this.#finish(life.error);
+          throw life.error;
       }
-      const failure = this.#failure;
-      if (failure) {
-        this.#finish(failure);
-        throw failure;
+      const event = this.#take();
+      if (event !== undefined) {
+        this.#recorder.add(event);
+        return { value: event, done: false };
       }
-      if (this.#ended) {
-        this.#finish(undefined);
+      const reader = this.#reader as SseReader;
+      if (!reader.exhausted) {
+        await reader.ready();
+        continue;
+      }
+      if (life.state === 'ending') {
+        this.#finish(life.failure);
+        if (life.failure) throw life.failure;
         return DONE;
       }
-      this.#dataReady ??= new Promise<void>((resolve) => {
-        this.#wakeReader = resolve;
-      });
-      await this.#dataReady;
+      // Everything read was delivered and nothing more comes: how did the body end?
+      const failure = reader.failure;
+      if (failure) this.#to({ state: 'ending', failure: this.#errorOf(failure) });
+      else {
+        // A message still open is complete as it stands (its `message` event goes out first).
+        this.#assembler.end();
+        this.#to({ state: 'ending', failure: undefined });
+      }
     }
   }
 
-  /** The next event, decoding queued payloads as needed. */
+  /** The next event: a decoded one, or the next payload decoded. */
   #take(): ChatEvent | undefined {
-    let event = this.#ready.shift();
-    while (event === undefined) {
-      const entry = this.#queue.shift();
+    const reader = this.#reader;
+    for (;;) {
+      const event = this.#ready.shift();
+      if (event !== undefined || reader === undefined) return event;
+      const entry = reader.next();
       if (entry === undefined) return undefined;
       this.#decode(entry);
-      if (this.#failNow) return undefined;
-      event = this.#ready.shift();
-    }
-    return event;
-  }
-
-  /** Tell a waiting reader that events (or the end) arrived. */
-  #wake(): void {
-    const wake = this.#wakeReader;
-    this.#wakeReader = undefined;
-    this.#dataReady = undefined;
-    wake?.();
-  }
-
-  // ── reading the wire ──
-
-  /**
-   * Read the response as fast as it arrives into `#queue` (up to the
-   * read-ahead cap), so that every byte received is kept even if the
-   * connection then breaks. Never rejects: failures are recorded.
-   */
-  async #pump(): Promise<void> {
-    let reading = false;
-    try {
-      const response = await (this.#response as Promise<Response>);
-      if (this.#failure) {
-        void response.body?.cancel().catch(noop);
-        return;
-      }
-      this.#gotBytes();
-      reading = true;
-      const contentType = response.headers.get('content-type') ?? '';
-      if (/\bjson\b/i.test(contentType) && !/event-stream/i.test(contentType)) {
-        // A JSON body where a stream was expected: one payload.
-        const text = await response.text();
-        if (!this.#failure) this.#enqueue({ data: text, event: undefined, id: undefined });
-        this.#bodyEnded();
-        return;
-      }
-      if (!response.body) {
-        this.#bodyEnded();
-        return;
-      }
-      const reader = response.body.getReader();
-      this.#reader = reader;
-      const decoder = new TextDecoder();
-      const parser = createParser({
-        onEvent: (message) => this.#enqueue(message),
-        onComment: (comment) => {
-          this.#queue.push(commentHeartbeat(comment));
-        },
-        onError: (error) => {
-          if (error.type === 'max-buffer-size-exceeded') {
-            this.#fail(
-              new StreamError(
-                `An event on the chat stream exceeded ${MAX_EVENT_CHARS} characters without ending; the stream is not valid Server-Sent Events. The message was not re-sent.`,
-                { cause: error },
-              ),
-              false,
-            );
-          } else if (this.#ctx.logger.enabled('debug')) {
-            this.#ctx.logger.debug(`chat stream: ignored line (${error.message})`);
-          }
-        },
-        maxBufferSize: MAX_EVENT_CHARS,
-      });
-      const clock = this.#ctx.clock;
-      for (;;) {
-        if (this.#queuedChars > MAX_BUFFERED_CHARS) {
-          await new Promise<void>((resolve) => {
-            this.#resumePump = resolve;
-          });
-          if (this.#failure) return;
-        }
-        this.#readSince = clock.now();
-        const { done, value } = await reader.read();
-        if (this.#failure) return;
-        this.#gotBytes();
-        if (done) {
-          // Flush a last event the server did not end with a blank line.
-          parser.feed(`${decoder.decode()}\n\n`);
-          this.#bodyEnded();
-          return;
-        }
-        parser.feed(decoder.decode(value, { stream: true }));
-        this.#wake();
-      }
-    } catch (error) {
-      if (this.#failure) return;
-      if (!reading) {
-        // The request itself failed (typed by the transport): nothing was streamed.
-        this.#fail(error instanceof Error ? error : new Error(String(error)), false);
-        return;
-      }
-      const reason = error instanceof Error ? error.message : String(error);
-      this.#fail(
-        new StreamError(
-          `The chat stream broke after ${this.#recorder.received + this.#queue.size} events were received (${reason}). ` +
-            'The message was not re-sent: the agent may still be working. session.send() recovers by reading the state; with chat(), read session.state() to see what changed.',
-          { cause: error },
-        ),
-        false,
-      );
-    } finally {
-      this.#wake();
     }
   }
 
-  /** A payload arrived: queue it; anything but a heartbeat shows the turn is alive. */
-  #enqueue(message: EventSourceMessage): void {
-    if (this.#stopped) return;
-    this.#queue.push(message);
-    this.#queuedChars += message.data.length;
-    if (!isHeartbeatPayload(message.data, message.event)) this.#quietMs = 0;
+  #decode(entry: Entry): void {
+    if (typeof entry === 'string') decodePayload(entry, undefined, this.#assembler);
+    else if (entry instanceof Heartbeat) this.#assembler.event(new HeartbeatObject(entry.raw));
+    else decodePayload(entry.data, entry.event, this.#assembler);
   }
 
-  /** Decode one queued payload into `#ready`; an `error` event ends the turn after itself. */
-  #decode(entry: EventSourceMessage | HeartbeatEvent): void {
-    if ('type' in entry) {
-      this.#ready.push(entry);
-      return;
-    }
-    this.#queuedChars -= entry.data.length;
-    if (this.#resumePump && this.#queuedChars <= MAX_BUFFERED_CHARS / 2) {
-      const resume = this.#resumePump;
-      this.#resumePump = undefined;
-      resume();
-    }
-    decodePayload(entry.data, entry.event, this.#sink);
-  }
-
-  /** Where decoded events go. */
-  readonly #sink = { push: (event: ChatEvent) => this.#accept(event) };
-
-  /** An `error` event ends the turn after itself. */
-  #accept(event: ChatEvent): void {
-    if (this.#stopped) return;
+  /** Where the assembler puts events. The server's `error` event ends the turn after itself. */
+  readonly #emit = (event: ChatEvent): void => {
     this.#ready.push(event);
-    if (event.type === 'error') {
-      this.#stopped = true;
-      this.#queue.clear();
-      this.#fail(this.#streamErrorFor(event), false);
-    }
-  }
+    if (event.type === 'error') this.#stop(this.#streamErrorFor(event), false);
+  };
 
   #streamErrorFor(event: ErrorEvent): StreamError {
     const code = event.code === undefined ? '' : ` (code ${event.code})`;
@@ -697,138 +456,78 @@ export class ChatStream implements AsyncIterable<ChatEvent> {
     );
   }
 
-  /** The whole body was read: no limit applies any more. */
-  #bodyEnded(): void {
-    this.#ended = true;
-    this.#stopTimer();
-    this.#wake();
+  #errorOf(failure: ReadFailure): Error {
+    if ('error' in failure) return failure.error;
+    const cause = failure.broken;
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new StreamError(
+      `The chat stream broke after ${this.#recorder.received} events were received (${reason}). ` +
+        'The message was not re-sent: the agent may still be working. session.send() recovers by reading the state; with chat(), read session.state() to see what changed.',
+      { cause },
+    );
   }
 
-  /** Bytes (or headers) arrived: account the network wait. */
-  #gotBytes(): void {
-    const since = this.#readSince;
-    if (since !== undefined) {
-      this.#quietMs += this.#ctx.clock.now() - since;
-      this.#readSince = undefined;
-    }
+  #result(): TurnResult {
+    return this.#recorder.result(this.#assembler.text, this.#assembler.silent);
   }
 
-  // ── limits and ending ──
+  // ── lifecycle ──
 
-  /** One timer at a time on the client's clock, re-armed for the nearest limit. */
-  #watch(): void {
-    this.#cancelTimer = undefined;
-    if (this.#ended) return;
-    const hard = this.#hardMs;
-    const idle = this.#idleMs;
-    const quiet = this.#heartbeatMs;
-    if (!hard && !idle && !quiet) return;
-    const clock = this.#ctx.clock;
-    const now = clock.now();
-    const waiting = this.#readSince === undefined ? 0 : now - this.#readSince;
-    let wait = Number.POSITIVE_INFINITY;
-    if (hard) {
-      const left = this.#startedAt + hard - now;
-      if (left <= 0) {
-        this.#timeout('hard');
-        return;
-      }
-      wait = left;
-    }
-    if (idle) {
-      const left = idle - waiting;
-      if (left <= 0) {
-        this.#timeout('idle');
-        return;
-      }
-      wait = Math.min(wait, left);
-    }
-    if (quiet && this.#readSince !== undefined) {
-      // Judged only while waiting on the network: the pump classifies every payload on arrival.
-      const left = quiet - (this.#quietMs + waiting);
-      if (left <= 0) {
-        this.#timeout('heartbeat');
-        return;
-      }
-      wait = Math.min(wait, left);
-    }
-    // Not reading (read-ahead cap) with only the heartbeat limit on: look again later.
-    if (wait === Number.POSITIVE_INFINITY) wait = quiet;
-    // The core timer helper caps each step at 2^31-1 ms (setTimeout would fire at once beyond).
-    this.#cancelTimer = schedule(clock, wait, () => this.#watch());
+  #to(next: Lifecycle): boolean {
+    if (!NEXT[this.#life.state].includes(next.state)) return false;
+    this.#life = next;
+    return true;
   }
 
-  /** Cancel the watchdog (the turn is over). */
-  #stopTimer(): void {
-    const cancel = this.#cancelTimer;
-    this.#cancelTimer = undefined;
-    cancel?.();
+  /**
+   * End the turn with `failure` after the events already read: a time limit
+   * (`keep`: what was read is still delivered) or the server's error event
+   * (nothing after it is).
+   */
+  #stop(failure: Error, keep: boolean): void {
+    // Nothing after the server's error event is delivered, even when the turn was already ending.
+    if (!keep) this.#reader?.cancel(failure, false);
+    if (!this.#to({ state: 'ending', failure })) return;
+    this.#watchdog?.stop();
+    this.#request.abort(failure);
+    this.#reader?.cancel(failure, keep);
   }
 
-  #timeout(which: 'hard' | 'idle' | 'heartbeat'): void {
-    const notResent =
-      'The message was not re-sent; read session.state() to see what the agent did.';
-    let error: Error;
-    if (which === 'hard') {
-      const ms = this.#hardMs;
-      error = new TimeoutError(
-        'turn-hard-limit',
-        ms,
-        `The chat turn exceeded its hard limit of ${describeMs(ms)} and was stopped (hardTimeout option; default backend.turn.hardTimeoutMs). ${notResent}`,
-      );
-    } else if (which === 'idle') {
-      const ms = this.#idleMs;
-      error = new TimeoutError(
-        'stream-idle',
-        ms,
-        `No bytes arrived on the chat stream for ${describeMs(ms)}: the connection is considered dead (idleTimeout option). ${notResent}`,
-      );
-    } else {
-      const ms = this.#heartbeatMs;
-      error = new TurnTimeoutError(
-        'turn-heartbeats-only',
-        ms,
-        `Only heartbeats arrived on the chat stream for ${describeMs(ms)}: the turn is considered lost (heartbeatTimeout option; default backend.turn.heartbeatOnlyTimeoutMs). ${notResent}`,
-      );
-    }
-    this.#fail(error, false);
-  }
-
-  /** Record the failure that ends the turn; stop the request and the timer. */
-  #fail(error: Error, immediate: boolean): void {
-    if (this.#failure || this.#finished) return;
-    this.#failure = error;
-    this.#failNow = immediate;
-    this.#ended = true;
-    this.#stopTimer();
+  /** Stop now: the error is thrown at the next read, before anything queued. */
+  #abort(error: Error): void {
+    if (!this.#to({ state: 'aborted', error })) return;
+    this.#watchdog?.stop();
     this.#request.abort(error);
-    if (this.#reader) this.#reader.cancel(error).catch(noop);
+    this.#reader?.cancel(error, false);
+    this.#ready.clear();
     this.#userSignal?.removeEventListener('abort', this.#onUserAbort);
-    const resume = this.#resumePump;
-    this.#resumePump = undefined;
-    resume?.();
-    this.#wake();
+  }
+
+  /** The reader left early (`break`, a cancelled web stream): close, and end the turn with an abort. */
+  #close(): void {
+    const error = new AbortError('The chat stream was closed by its reader before the turn ended.');
+    this.#abort(error);
+    if (this.#life.state === 'aborted') this.#finish(this.#life.error);
   }
 
   /** The reader saw the end: release everything and settle `result()`. */
   #finish(error: Error | undefined): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    this.#ended = true;
-    this.#stopTimer();
+    if (!this.#to(error ? { state: 'failed', error } : { state: 'done' })) return;
+    this.#watchdog?.stop();
     this.#userSignal?.removeEventListener('abort', this.#onUserAbort);
-    this.#queue.release();
-    this.#ready.release();
-    if (error) this.#settle(error);
-    else {
-      const result = this.#recorder.result();
-      if (this.#ctx.logger.enabled('debug')) {
-        this.#ctx.logger.debug(
-          `chat turn on session ${this.sessionId} ended: ${result.events.length} events, ${result.text.length} chars${result.silent ? ' (silent)' : ''}`,
-        );
-      }
-      this.#settle(result);
+    this.#ready.clear();
+    if (error) {
+      this.#reader?.cancel(error, false);
+      this.#settle(error);
+      return;
     }
+    const result = this.#result();
+    if (this.#ctx.logger.enabled('debug')) {
+      this.#ctx.logger.debug(
+        `chat turn on session ${this.sessionId} ended: ${result.events.length} events, ${result.text.length} chars${result.silent ? ' (silent)' : ''}`,
+      );
+    }
+    this.#settle(result);
   }
 }
 
@@ -844,7 +543,7 @@ export function startChat(
 
 /** @internal What a stream delivered so far (events, text), also after a failure. */
 export function turnSoFar(stream: ChatStream): TurnResult {
-  const recorder = recorders.get(stream);
-  if (!recorder) throw new Error('nemovideo internal error: unknown chat stream');
-  return recorder.result();
+  const result = soFar.get(stream);
+  if (!result) throw new Error('nemovideo internal error: unknown chat stream');
+  return result();
 }

@@ -1,7 +1,7 @@
 import type { ClientContext } from '../../core/context.js';
 import type { TransferProgress } from '../../core/progress.js';
 import { anySignal, throwIfAborted } from '../../core/signal.js';
-import { abortErrorFrom, type IdleTimer, idleTimer, schedule } from '../../core/timers.js';
+import { abortErrorFrom, deadline, type IdleTimer, idleTimer } from '../../core/timers.js';
 import type { BodyReader, FetchedResponse } from '../../core/transfer.js';
 import {
   AbortError,
@@ -95,7 +95,7 @@ function corruptError(message: string): DownloadError {
   return error;
 }
 
-/** Watches for stalls: aborts `controller` when `touch()` was not called for `ms`. */
+/** Watches for stalls: aborts `controller` when `touch()` was not called for `ms` (capped timers). */
 function idleWatchdog(ctx: ClientContext, ms: number, controller: AbortController): IdleTimer {
   return idleTimer(ctx.clock, ms, () =>
     controller.abort(new TimeoutError('download', ms, `No data for ${ms} ms`)),
@@ -267,20 +267,17 @@ export async function download(
     options.onProgress({ loadedBytes: bytes, totalBytes: total, percent });
   };
 
-  // The overall deadline: one timer for the whole call.
-  const overall = new AbortController();
-  const cancelOverall =
-    totalMs > 0
-      ? schedule(ctx.clock, totalMs, () =>
-          overall.abort(
-            new TimeoutError(
-              'download',
-              totalMs,
-              `The download of ${shown(start)} did not finish within totalTimeout (${totalMs} ms).`,
-            ),
-          ),
-        )
-      : undefined;
+  // The overall deadline: one timer for the whole call (capped steps: any length is honoured).
+  const overall = deadline(
+    ctx.clock,
+    totalMs,
+    () =>
+      new TimeoutError(
+        'download',
+        totalMs,
+        `The download of ${shown(start)} did not finish within totalTimeout (${totalMs} ms).`,
+      ),
+  );
   const callSignal = anySignal([options.signal, overall.signal]) ?? overall.signal;
 
   const sources: Source[] = [{ url: start, kind: 'given' }];
@@ -378,7 +375,7 @@ export async function download(
     const partial = await sink.close(keep, error).catch(() => undefined);
     throw withPartial(error, partial);
   } finally {
-    cancelOverall?.();
+    overall.cancel();
   }
 }
 

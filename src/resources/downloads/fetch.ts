@@ -3,6 +3,7 @@
  * ever go to the API, the API's JSON answers naming the file, and the checks
  * made before a byte of the body is read.
  */
+import { readBounded } from '../../core/body.js';
 import type { ClientContext } from '../../core/context.js';
 import { parseJsonText, readEnvelope } from '../../core/envelope.js';
 import { throwIfAborted } from '../../core/signal.js';
@@ -54,33 +55,14 @@ export function shown(url: URL): string {
 }
 
 /** At most `cap` bytes of `reader` as text; the rest is not read (the connection is released). */
-export async function readText(reader: BodyReader | undefined, cap = MAX_TEXT_BYTES) {
-  if (!reader) return { text: '', overflowed: false };
-  const decoder = new TextDecoder();
-  let text = '';
-  let bytes = 0;
-  try {
-    for (;;) {
-      const next = await reader.read();
-      if (next.done) return { text: text + decoder.decode(), overflowed: false };
-      if (bytes + next.value.byteLength > cap) {
-        text += decoder.decode(next.value.subarray(0, cap - bytes));
-        await reader.cancel().catch(() => {});
-        return { text, overflowed: true };
-      }
-      bytes += next.value.byteLength;
-      text += decoder.decode(next.value, { stream: true });
-    }
-  } catch (error) {
-    await reader.cancel(error).catch(() => {});
-    throw error;
-  }
+export function readText(reader: BodyReader | undefined, cap = MAX_TEXT_BYTES) {
+  return readBounded(reader, cap);
 }
 
 /**
- * A GET to a host other than the API: no bearer, no attribution headers,
- * redirects by hand (see `Transport.foreignGet`: `node:http` on Node when that
- * bypasses nothing the user configured for `fetch`).
+ * A GET to a host other than the API, through the transport's body transfer:
+ * no bearer, no attribution headers, redirects by hand (`node:http` on Node
+ * when that bypasses nothing the user configured for `fetch`).
  */
 function foreignGet(
   ctx: ClientContext,
@@ -238,6 +220,7 @@ function rangeNotSatisfiable(): FetchedResponse {
     status: 416,
     opaqueRedirect: false,
     header: () => null,
+    headers: () => new Headers(),
     body: () => undefined,
     text: async () => '',
     discard: async () => {},

@@ -1,6 +1,6 @@
 import type { ClientContext } from '../../core/context.js';
 import { anySignal } from '../../core/signal.js';
-import { schedule, sleep } from '../../core/timers.js';
+import { deadline, sleep } from '../../core/timers.js';
 import type { RequestOptions } from '../../core/transport.js';
 import {
   AbortError,
@@ -232,15 +232,12 @@ export class RenderJob {
     const started = clock.now();
     this.#startedAt ??= started;
     const jobStart = this.#startedAt;
-    const deadline = maxWait === undefined ? undefined : started + maxWait;
+    const endsAt = maxWait === undefined ? undefined : started + maxWait;
     // maxWait also bounds a poll in flight: a hanging request is cut at the deadline.
-    const timer = new AbortController();
-    const cancelTimer =
-      maxWait === undefined
-        ? undefined
-        : schedule(clock, maxWait, () =>
-            timer.abort(new Error(`maxWait of ${maxWait} ms reached`)),
-          );
+    const timer = deadline(
+      clock,
+      maxWait === undefined ? Number.POSITIVE_INFINITY : Math.max(1, maxWait),
+    );
     const pollSignal = anySignal([options.signal, timer.signal]);
     let retryAfterMs: number | undefined;
     let last: RenderStatus | undefined;
@@ -254,7 +251,7 @@ export class RenderJob {
           const cap = this.#ctx.transport.config.retryTiming.maxRetryAfterMs;
           wait = Math.max(wait, Math.min(retryAfterMs, cap));
         }
-        if (deadline !== undefined) wait = Math.min(wait, Math.max(0, deadline - clock.now()));
+        if (endsAt !== undefined) wait = Math.min(wait, Math.max(0, endsAt - clock.now()));
         await sleep(clock, wait, options.signal);
         let outcome: PollOutcome;
         try {
@@ -281,14 +278,14 @@ export class RenderJob {
             `Render ${this.renderId} was cancelled${status.error ? `: ${status.error}` : ''}. Start a new render with session.render() or session.export().`,
           );
         }
-        if (deadline !== undefined && clock.now() >= deadline) break;
+        if (endsAt !== undefined && clock.now() >= endsAt) break;
       }
     } finally {
-      cancelTimer?.();
+      timer.cancel();
     }
     throw this.#timeout(clock.now() - started, last, {
       maxWait,
-      timedOut: deadline !== undefined && clock.now() >= deadline,
+      timedOut: endsAt !== undefined && clock.now() >= endsAt,
       polls,
     });
   }

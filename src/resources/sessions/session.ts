@@ -64,7 +64,7 @@ export class Session {
    * @example
    * ```ts
    * for await (const event of session.chat('Add background music')) {
-   *   if (event.type === 'text' && event.partial) process.stdout.write(event.text);
+   *   if (event.type === 'text') process.stdout.write(event.text);
    * }
    * ```
    */

@@ -152,19 +152,27 @@ function define(object: Record<string, unknown>, key: string, value: unknown): v
 }
 
 /** A deep copy of JSON data; anything that is not JSON is a validation error naming its path. */
-function cloneJson(value: unknown, path: string): unknown {
+/**
+ * A deep copy of JSON data; anything that is not JSON is a validation error
+ * naming its path. Nesting deeper than {@link MAX_DRAFT_DEPTH} is refused here,
+ * so the recursion stays shallow whatever the input.
+ */
+function cloneJson(value: unknown, path: string, depth = 1): unknown {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw invalid(path, `${value} is not a JSON number`, value);
     return value;
   }
-  if (Array.isArray(value)) return value.map((item, i) => cloneJson(item, `${path}[${i}]`));
+  if (depth > MAX_DRAFT_DEPTH && typeof value === 'object') throw tooDeep(path);
+  if (Array.isArray(value)) {
+    return value.map((item, i) => cloneJson(item, `${path}[${i}]`, depth + 1));
+  }
   if (isPlainObject(value)) {
     const out = emptyLike(value);
     for (const key of Object.keys(value)) {
       const item = value[key];
       if (item === undefined) continue; // JSON has no undefined: drop it, as JSON.stringify would
-      define(out, key, cloneJson(item, `${path}.${key}`));
+      define(out, key, cloneJson(item, `${path}.${key}`, depth + 1));
     }
     return out;
   }
@@ -270,33 +278,45 @@ export const MAX_DRAFT_DEPTH = 128;
 /**
  * The path of the first place where `value` nests deeper than `max` levels
  * (objects and arrays), or `undefined`. Iterative, so a hostile depth cannot
- * overflow the stack (the recursive walks below run only on drafts that passed).
+ * overflow the stack; paths are built only for what is too deep.
  */
 export function tooDeepAt(value: unknown, path: string, max = MAX_DRAFT_DEPTH): string | undefined {
-  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 1, path }];
+  const stack: { value: unknown; depth: number }[] = [{ value, depth: 1 }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
     const v = item.value;
     if (typeof v !== 'object' || v === null) continue;
-    if (item.depth > max) return item.path;
-    if (Array.isArray(v)) {
-      for (const [i, child] of v.entries()) {
-        stack.push({ value: child, depth: item.depth + 1, path: `${item.path}[${i}]` });
-      }
-    } else {
-      for (const [key, child] of Object.entries(v)) {
-        stack.push({ value: child, depth: item.depth + 1, path: `${item.path}.${key}` });
-      }
+    if (item.depth > max) return `${path}${pathTo(value, v)}`;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null)
+        stack.push({ value: child, depth: item.depth + 1 });
     }
   }
   return undefined;
 }
 
-function assertDepth(value: unknown, path: string): void {
-  const at = tooDeepAt(value, path);
-  if (at === undefined) return;
-  // Name the first level past the bound (shortened), not a path thousands of levels long.
+/** The path from `root` to `target` (first found), for messages. Iterative, like the walk above. */
+function pathTo(root: unknown, target: unknown): string {
+  const stack: { value: unknown; path: string }[] = [{ value: root, path: '' }];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (item.value === target) return item.path;
+    const v = item.value;
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      for (const [i, child] of v.entries())
+        stack.push({ value: child, path: `${item.path}[${i}]` });
+    } else {
+      for (const [key, child] of Object.entries(v)) {
+        stack.push({ value: child, path: `${item.path}.${key}` });
+      }
+    }
+  }
+  return '';
+}
+
+/** The error for a draft nested too deep at `at` (shown shortened: it may be thousands of levels long). */
+function tooDeep(at: string): ResponseValidationError {
   const shown = at.length > 160 ? `${at.slice(0, 160)}…` : at;
-  throw invalid(
+  return invalid(
     shown,
     `nested more than ${MAX_DRAFT_DEPTH} levels deep (objects and arrays), deeper than any timeline; refused before walking it`,
     undefined,
@@ -455,7 +475,6 @@ function asRecord(value: unknown): Record<string, unknown> {
 export function decodeDraft(raw: unknown, path = 'draft'): Timeline {
   if (!isPlainObject(raw))
     throw invalid(path, `expected a draft object, got ${describe(raw)}`, raw);
-  assertDepth(raw, path);
   const draft = cloneJson(raw, path) as Record<string, unknown>;
   const parsed = draftSchema.safeParse(draft);
   if (!parsed.success) {
@@ -565,13 +584,6 @@ function encodeTrack(track: Track, path: string): Record<string, unknown> {
  */
 export function encodeDraft(timeline: Timeline): Record<string, unknown> {
   const path = 'draft';
-  assertDepth(timeline.raw, path);
-  for (const [i, track] of timeline.tracks.entries()) {
-    assertDepth(track.raw, `${path}.${DRAFT.tracks}[${i}]`);
-    for (const [j, segment] of track.segments.entries()) {
-      assertDepth(segment.raw, `${path}.${DRAFT.tracks}[${i}].${TRACK.segments}[${j}]`);
-    }
-  }
   const raw = isPlainObject(timeline.raw) ? timeline.raw : {};
   const out = shallowCopy(raw);
   if (!sameNumberField(raw, DRAFT.duration, timeline.durationMs)) {

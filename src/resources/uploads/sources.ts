@@ -90,8 +90,12 @@ export type SourceKind = 'path' | 'blob' | 'bytes' | 'stream';
 
 /** Reads one source, chunk by chunk. `close()` releases it (file handle, stream) and is idempotent. */
 export interface ChunkReader {
-  /** The next chunk, or `undefined` at the end. */
-  next(): Promise<Uint8Array | undefined>;
+  /**
+   * The next chunk, or `undefined` at the end. A file reader reads into `into`
+   * when given (at least {@link CHUNK_BYTES} long) instead of a fresh buffer;
+   * other readers ignore it.
+   */
+  next(into?: Uint8Array): Promise<Uint8Array | undefined>;
   close(): Promise<void>;
 }
 
@@ -217,7 +221,7 @@ class FileChunkReader implements ChunkReader {
     this.#size = size;
   }
 
-  async next(): Promise<Uint8Array | undefined> {
+  async next(into?: Uint8Array): Promise<Uint8Array | undefined> {
     if (this.#closed) return undefined;
     this.#handle ??= nodeFs().then((fs) => fs.open(this.#path, 'r'));
     const handle = await this.#handle.catch((error: unknown) => {
@@ -234,7 +238,7 @@ class FileChunkReader implements ChunkReader {
       return undefined;
     }
     const length = Math.min(CHUNK_BYTES, this.#size - this.#position);
-    const buffer = allocate(length);
+    const buffer = into && into.byteLength >= length ? into : allocate(length);
     const { bytesRead } = await handle.read(buffer, 0, length, this.#position).catch((error) => {
       throw readError(this.#path, error);
     });
@@ -243,7 +247,7 @@ class FileChunkReader implements ChunkReader {
       throw changedError(this.#path, this.#size, 'shrank');
     }
     this.#position += bytesRead;
-    return bytesRead === length ? buffer : buffer.subarray(0, bytesRead);
+    return bytesRead === buffer.byteLength ? buffer : buffer.subarray(0, bytesRead);
   }
 
   async close(): Promise<void> {

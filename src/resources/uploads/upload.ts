@@ -3,6 +3,7 @@ import type { ClientContext } from '../../core/context.js';
 import { decodeWith, looseNumber } from '../../core/schema.js';
 import { anySignal, throwIfAborted } from '../../core/signal.js';
 import { abortErrorFrom } from '../../core/timers.js';
+import type { ReusedChunks } from '../../core/transfer.js';
 import type { RequestOptions } from '../../core/transport.js';
 import { isLoopbackHost } from '../../core/url.js';
 import {
@@ -15,7 +16,7 @@ import {
   UploadError,
 } from '../../errors/errors.js';
 import { ErrorCode } from '../../errors/from-response.js';
-import { type MultipartBody, MultipartPlan } from './body.js';
+import { type MultipartBody, MultipartPlan, type ReusedMultipartBody } from './body.js';
 import { contentTypeFor, mediaKindOf } from './content-type.js';
 import { createBoundary } from './multipart.js';
 import { ProgressTracker, type UploadProgress } from './progress.js';
@@ -184,17 +185,27 @@ export async function uploadFiles(
   const progress = new ProgressTracker(sources, onProgress);
   // Aborted when reading a source fails for good: the transport must not retry that.
   const fatal = new AbortController();
-  let body: MultipartBody | undefined;
+  let body: MultipartBody | ReusedMultipartBody | undefined;
 
+  const hooks = {
+    onBytes: (source: PreparedSource, bytes: number) => progress.add(source, bytes),
+    onEnd: () => progress.end(),
+    onFatal: (error: unknown) => fatal.abort(error),
+  };
   const openBody = async (): Promise<ReadableStream<Uint8Array>> => {
     await body?.close();
     progress.restart();
-    body = plan.open({
-      onBytes: (source, bytes) => progress.add(source, bytes),
-      onEnd: () => progress.end(),
-      onFatal: (error) => fatal.abort(error),
-    });
-    return body.stream;
+    const opened = plan.open(hooks);
+    body = opened;
+    return opened.stream;
+  };
+  // Node: node:http, file chunks read into two reused buffers (see the transport's reusedBody).
+  const openReused = async (): Promise<ReusedChunks> => {
+    await body?.close();
+    progress.restart();
+    const opened = plan.openReused(hooks);
+    body = opened;
+    return opened;
   };
 
   // Browsers cannot stream a request body over HTTP/1.1: there, Blobs and bytes go as one
@@ -208,6 +219,7 @@ export async function uploadFiles(
       method: 'POST',
       path: ctx.backend.paths.upload(sessionId),
       body: blobBody ? () => blobBody : openBody,
+      reusedBody: blobBody ? undefined : openReused,
       headers,
       replay: replayable ? 'safe' : 'never',
       signal: anySignal([signal, fatal.signal]),

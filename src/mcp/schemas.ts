@@ -234,7 +234,12 @@ export const getRenderStatusInput = z.object({
 
 export const getRenderStatusOutput = z.object({
   render_id: z.string(),
-  session_id: z.string(),
+  session_id: z
+    .string()
+    .optional()
+    .describe(
+      'The session rendered; absent for a render of another process when the service does not say.',
+    ),
   status: z
     .string()
     .describe('pending, processing, completed, failed, cancelled (or what the service says)'),

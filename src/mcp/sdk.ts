@@ -8,7 +8,7 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FileTokenStore, type Logger, type LogLevel } from '../helpers.js';
+import type { Logger, LogLevel } from '../helpers.js';
 import {
   AbortError,
   ApiError,
@@ -82,8 +82,8 @@ export function createClient(settings: ClientSettings): NemoClient {
   return new NemoClient({
     baseUrl: settings.apiUrl,
     token: settings.token,
-    clientIdFile: join(dir, 'client_id'),
-    tokenStore: new FileTokenStore(join(dir, 'token.json')),
+    // The SDK's own config folder: client id and token store shared with the CLI and other SDK users.
+    configDir: dir,
     logger: settings.logger,
     logLevel: settings.logLevel,
     attribution: { source: 'nemovideo', version: VERSION, platform: 'mcp' },
@@ -161,6 +161,11 @@ export function isTurnLost(error: unknown): boolean {
 /** True when the agent itself answered with an error event (the turn ran and failed). */
 export function isAgentError(error: unknown): boolean {
   return error instanceof StreamError && error.code !== undefined;
+}
+
+/** True when the service answered that it does not know a resource (HTTP 404). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiError && error.httpStatus === 404;
 }
 
 /** True when a render outlasted the wait (it may still finish). */

@@ -34,6 +34,7 @@ import {
   isAbort,
   isAgentError,
   isExportReady,
+  isNotFound,
   isRenderTimeout,
   isTurnLost,
   registerUrlOf,
@@ -220,14 +221,15 @@ export function registerTools(server: McpServer, ws: Workspace): void {
     {
       title: 'Check a render',
       description:
-        'The status of a render started by export_video (pending, processing, completed, failed or cancelled) and its progress. Read-only. To download a render, call export_video with its render_id.',
+        'The status of a render started by export_video (by this server or an earlier run; looked up on the service by id) and its progress: pending, processing, completed, failed or cancelled. Read-only. To download a render, call export_video with its render_id.',
       inputSchema: getRenderStatusInput,
       outputSchema: getRenderStatusOutput,
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     guard(ws, 'get_render_status', async ({ render_id }, ctx) => {
-      const record = knownRender(ws, render_id);
-      const status = await record.job.status({ signal: ws.signal(ctx.mcpReq.signal) });
+      const signal = ws.signal(ctx.mcpReq.signal);
+      const record = await knownRender(ws, render_id, undefined, signal);
+      const status = await record.job.status({ signal });
       record.last = status;
       const value = {
         render_id,
@@ -239,7 +241,7 @@ export function registerTools(server: McpServer, ws: Workspace): void {
       };
       const done = status.status === 'completed';
       const text = [
-        `Render ${render_id} of session ${record.sessionId}: ${status.status}${status.progress !== undefined ? ` (${Math.round(status.progress)}%)` : ''}.`,
+        `Render ${render_id}${record.sessionId ? ` of session ${record.sessionId}` : ''}: ${status.status}${status.progress !== undefined ? ` (${Math.round(status.progress)}%)` : ''}.`,
         status.error ? `Reason: ${status.error}` : undefined,
         record.path
           ? `Saved at ${record.path}.`
@@ -558,15 +560,37 @@ interface ExportArgs {
   wait_seconds: number;
 }
 
-function knownRender(ws: Workspace, renderId: string): RenderRecord {
-  const record = ws.renders.get(renderId);
-  if (!record) {
+/**
+ * A render started through this server, else one the service knows by id (started by another
+ * process: an earlier run of this server, the CLI, an SDK script), rebuilt with
+ * `client.renders.retrieve()`.
+ */
+async function knownRender(
+  ws: Workspace,
+  renderId: string,
+  sessionId: string | undefined,
+  signal: AbortSignal,
+): Promise<RenderRecord> {
+  const known = ws.renders.get(renderId);
+  if (known) return known;
+  let job: RenderRecord['job'];
+  try {
+    job = await ws.client.renders.retrieve(renderId, { sessionId, signal });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
     throw new ToolInputError(
       'UnknownRender',
-      `No render "${renderId}" was started through this server.`,
-      'Use a render_id from an export_video result of this server, or call export_video to start a new render.',
+      `No render "${renderId}" was started through this server, and the service does not know it.`,
+      'Use a render_id from an export_video result, or call export_video to start a new render.',
     );
   }
+  const record: RenderRecord = {
+    id: renderId,
+    sessionId: job.sessionId,
+    job,
+    last: job.lastStatus,
+  };
+  ws.renders.set(renderId, record);
   return record;
 }
 
@@ -591,14 +615,16 @@ async function exportVideo(
   }
   let record: RenderRecord | undefined;
   if (args.render_id !== undefined) {
-    record = knownRender(ws, args.render_id);
-    if (record.sessionId !== session_id) {
+    record = await knownRender(ws, args.render_id, session_id, ws.signal(ctx.mcpReq.signal));
+    if (record.sessionId !== undefined && record.sessionId !== session_id) {
       throw new ToolInputError(
         'UnknownRender',
         `Render "${args.render_id}" belongs to session ${record.sessionId}, not ${session_id}.`,
         'Pass the session_id the render was started for.',
       );
     }
+    // A render retrieved by id when the service did not name its session: the caller does.
+    record.sessionId ??= session_id;
   }
   // Check the destination before rendering: a bad path fails fast.
   const target = await ws.folders.writable(

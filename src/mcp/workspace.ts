@@ -26,7 +26,8 @@ export interface TurnRecord {
 /** A render started by export_video. */
 export interface RenderRecord {
   id: string;
-  sessionId: string;
+  /** Unknown for a render retrieved by id when the service does not say. */
+  sessionId: string | undefined;
   job: RenderJob;
   last?: RenderStatus | undefined;
   /** Where export_video saved it. */

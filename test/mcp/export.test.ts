@@ -181,3 +181,56 @@ describe('a render that outlives wait_seconds', () => {
     expect(textOf(wrong)).toMatch(/^UnknownRender: .*belongs to session/);
   });
 });
+
+describe('a render started by another process', () => {
+  test('a restarted server checks and saves it by render_id (client.renders.retrieve), without a second render', async () => {
+    const served = await serveEmulator({ renderDurationMs: 2500 });
+    const dir = tempDir();
+    // The same config folder and client id: the restarted server is the same user.
+    const env = { NEMO_CLIENT_ID: `mcp-restart-${Math.random().toString(36).slice(2)}` };
+    const first = await startMcp({ apiUrl: served.url, cwd: dir.path, env });
+    cleanups.push(
+      () => served.close(),
+      () => dir.cleanup(),
+    );
+    const sessionId = await newSession(first.client);
+    await first.client.callTool({
+      name: 'upload_media',
+      arguments: { session_id: sessionId, media: ['https://example.com/city.mp4'] },
+    });
+    await first.client.callTool({
+      name: 'send_message',
+      arguments: { session_id: sessionId, message: 'export it as mp4' },
+    });
+    const started = await first.client.callTool({
+      name: 'export_video',
+      arguments: { session_id: sessionId, path: 'late.mp4', wait_seconds: 1 },
+    });
+    const { render_id: renderId } = started.structuredContent as { render_id: string };
+    expect(started.structuredContent).toMatchObject({ status: 'rendering' });
+    await first.close();
+
+    const second = await startMcp({ apiUrl: served.url, cwd: dir.path, env });
+    cleanups.push(() => second.close());
+    const status = await second.client.callTool({
+      name: 'get_render_status',
+      arguments: { render_id: renderId },
+    });
+    expect(status.isError, textOf(status)).toBeFalsy();
+    expect(status.structuredContent).toMatchObject({ render_id: renderId });
+    const saved = await second.client.callTool({
+      name: 'export_video',
+      arguments: { session_id: sessionId, path: 'late.mp4', render_id: renderId },
+    });
+    expect(saved.structuredContent, textOf(saved)).toMatchObject({
+      status: 'saved',
+      render_id: renderId,
+    });
+    const bytes = await readFile(join(dir.path, 'late.mp4'));
+    expect(Buffer.compare(bytes, Buffer.from(resultMp4()))).toBe(0);
+    const starts = served.emulator.requests.filter(
+      (r) => r.method === 'POST' && r.path === '/api/render/proxy/lambda',
+    );
+    expect(starts).toHaveLength(1);
+  });
+});

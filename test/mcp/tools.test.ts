@@ -109,10 +109,7 @@ describe('the tool list and every schema', () => {
       ['session_id'],
       ['session_id', 'status', 'render_id'],
     ]);
-    expect(required('get_render_status')).toEqual([
-      ['render_id'],
-      ['render_id', 'session_id', 'status'],
-    ]);
+    expect(required('get_render_status')).toEqual([['render_id'], ['render_id', 'status']]);
     expect(required('get_credits')).toEqual([[], ['available', 'frozen', 'total', 'account']]);
   });
 

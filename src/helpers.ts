@@ -48,6 +48,7 @@ export { type Clock, systemClock } from './core/timers.js';
 // ── errors ──
 export type {
   ApiErrorDetails,
+  DownloadErrorDetails,
   JournalErrorDetails,
   JournalProblem,
   NemoErrorOptions,

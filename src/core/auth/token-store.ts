@@ -165,7 +165,7 @@ export class FileTokenStore implements TokenStore {
    * Hold the file's lock (`<path>.lock`, created exclusively) while a token is
    * requested, so processes sharing the file (the CLI and an app, two workers
    * starting together) make one token request. A lock older than
-   * {@link FILE_LOCK_LEASE_MS}, or whose process is gone, is taken over.
+   * `FILE_LOCK_LEASE_MS` (60 s), or whose process is gone, is taken over.
    *
    * @example `const held = await store.lock(key); try { … } finally { await held.release(); }`
    */

@@ -56,7 +56,7 @@ export interface DownloadOptions {
   idleTimeout?: number | undefined;
   /**
    * Ms the whole download may take, renewals and fallback included. Default
-   * {@link DEFAULT_DOWNLOAD_TIMEOUT_MS} (1 hour); `0` for none.
+   * `DEFAULT_DOWNLOAD_TIMEOUT_MS` (1 hour); `0` for none.
    */
   totalTimeout?: number | undefined;
   /**

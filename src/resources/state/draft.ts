@@ -154,7 +154,7 @@ function define(object: Record<string, unknown>, key: string, value: unknown): v
 /** A deep copy of JSON data; anything that is not JSON is a validation error naming its path. */
 /**
  * A deep copy of JSON data; anything that is not JSON is a validation error
- * naming its path. Nesting deeper than {@link MAX_DRAFT_DEPTH} is refused here,
+ * naming its path. Nesting deeper than `MAX_DRAFT_DEPTH` (128) levels is refused here,
  * so the recursion stays shallow whatever the input.
  */
 function cloneJson(value: unknown, path: string, depth = 1): unknown {
@@ -461,7 +461,7 @@ function asRecord(value: unknown): Record<string, unknown> {
  * `path` names the draft in error messages (`draft` by default).
  *
  * @throws {ResponseValidationError} when the draft is not an object, a known
- * key has the wrong type, or it nests deeper than {@link MAX_DRAFT_DEPTH};
+ * key has the wrong type, or it nests deeper than `MAX_DRAFT_DEPTH` (128) levels;
  * `error.path` names the place, e.g. `draft.t[1].sg[0].du`.
  *
  * @example

@@ -43,6 +43,9 @@ import { assertCredentialsAllowed, joinUrl } from './url.js';
 
 export type { ReplayPolicy } from './retry.js';
 
+/** Waits for one request while the rate budget stays paused (each wait re-reads the pause). */
+const MAX_PAUSE_WAITS = 4;
+
 /** Per-call options every SDK method accepts. */
 export interface RequestOptions {
   /** Abort the call. The SDK rejects with `AbortError` and leaves no timer behind. */
@@ -367,7 +370,9 @@ export class Transport {
     first: number | Promise<number | undefined>,
   ): Promise<void> {
     let left = await first;
-    while (left !== undefined && left > 0) {
+    // Re-read after each wait (another 429 may have made the pause longer), a bounded number of
+    // times: a clock whose sleep returns before its `now()` moves on would otherwise spin here.
+    for (let waits = 0; left !== undefined && left > 0 && waits < MAX_PAUSE_WAITS; waits++) {
       if (left > maxWaitMs) {
         throw new RateLimitError(
           `${endpoint} was not sent: the service rate-limited this client (HTTP 429) and asked every request to wait ${Math.ceil(left / 1000)} s, longer than retryTiming.maxRetryAfterMs (${maxWaitMs} ms). Try again later, or raise retryTiming.maxRetryAfterMs.`,

@@ -140,6 +140,34 @@ describe('the rate budget', () => {
     expect(reads).toEqual([4_000, 1_000, 0]);
   });
 
+  it('waits a bounded number of times: a clock whose sleep does not move now() cannot spin it', async () => {
+    const seen = limitedOnce();
+    // Sleeps end at once, but now() stands still: the pause never seems to pass.
+    const frozen = { now: () => 0, sleep: () => Promise.resolve() };
+    const rateBudget = new MemoryRateBudget(frozen);
+    rateBudget.pause(5_000);
+    let reads = 0;
+    const counting: RateBudget = {
+      remaining: () => {
+        reads += 1;
+        return rateBudget.remaining();
+      },
+      pause: (ms) => rateBudget.pause(ms),
+    };
+    const created = new NemoClient({
+      token: TOKEN,
+      clientIdFile: false,
+      logLevel: 'off',
+      clock: frozen,
+      // No per-request time limit: on this clock it would fire at once.
+      timeout: 0,
+      rateBudget: counting,
+    }).sessions.create();
+    await expect(created).resolves.toMatchObject({ id: '42' });
+    expect(seen).toEqual(['session']);
+    expect(reads).toBe(5);
+  });
+
   it('reports a 429 to the budget with the wait the service asked for', async () => {
     limitedOnce();
     const clock = new ManualClock();

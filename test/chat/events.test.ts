@@ -8,7 +8,7 @@ import {
   StreamError,
 } from '../../src/index.js';
 import {
-  decodeTextOnly,
+  decodeAdkFast,
   decodeWithSchemas,
   normaliseTimestamp,
   type PayloadSink,
@@ -610,7 +610,7 @@ describe('chunking (property)', () => {
   });
 });
 
-describe('the text-only shortcut decodes exactly as the schemas (property)', () => {
+describe('the ADK shortcut decodes exactly as the schemas (property)', () => {
   /** Records what a decoder tells its sink. */
   function recording() {
     const calls: unknown[] = [];
@@ -641,10 +641,66 @@ describe('the text-only shortcut decodes exactly as the schemas (property)', () 
   );
   const otherPart = fc.record(
     {
-      functionCall: maybe(fc.record({ name: maybe(fc.string()), args: maybe(value) })),
+      text: fc.option(fc.constant(null), { nil: undefined }),
+      thought: maybe(fc.boolean()),
+      functionCall: maybe(
+        fc.record(
+          { id: maybe(fc.string()), name: maybe(fc.string()), args: maybe(value) },
+          { requiredKeys: [] },
+        ),
+      ),
+      functionResponse: maybe(
+        fc.record(
+          { id: maybe(fc.string()), name: maybe(fc.string()), response: maybe(value) },
+          { requiredKeys: [] },
+        ),
+      ),
       inlineData: maybe(value),
     },
     { requiredKeys: [] },
+  );
+  /** Tool parts as servers send them, with odd ids, args and extra keys now and then. */
+  const args = fc.oneof(
+    fc.dictionary(fc.constantFrom('text', 'start', '1', 'x'), value, { maxKeys: 3 }),
+    fc.constant(JSON.parse('{"__proto__":{"polluted":1},"a":1}') as unknown),
+    fc.constant(null),
+    fc.constant(undefined),
+  );
+  const toolPart = fc.oneof(
+    fc.record(
+      {
+        functionCall: fc.record(
+          {
+            id: fc.option(fc.oneof(fc.string({ maxLength: 4 }), fc.constant(null)), {
+              nil: undefined,
+            }),
+            name: fc.string({ maxLength: 4 }),
+            args,
+            extra: maybe(fc.string()),
+          },
+          { requiredKeys: ['name'] },
+        ),
+        thought: maybe(fc.boolean()),
+        text: fc.option(fc.constant(null), { nil: undefined, freq: 4 }),
+      },
+      { requiredKeys: ['functionCall'] },
+    ),
+    fc.record(
+      {
+        functionResponse: fc.record(
+          {
+            id: fc.option(fc.oneof(fc.string({ maxLength: 4 }), fc.constant(null)), {
+              nil: undefined,
+            }),
+            name: fc.string({ maxLength: 4 }),
+            response: maybe(value),
+          },
+          { requiredKeys: ['name'] },
+        ),
+        functionCall: fc.option(fc.constant(null), { nil: undefined, freq: 4 }),
+      },
+      { requiredKeys: ['functionResponse'] },
+    ),
   );
   const event = fc.record(
     {
@@ -684,29 +740,98 @@ describe('the text-only shortcut decodes exactly as the schemas (property)', () 
       content: fc.record({
         role: fc.constant('model'),
         parts: fc.array(
-          fc.record(
-            {
-              text: fc.string({ maxLength: 6 }),
-              thought: fc.option(fc.oneof(fc.boolean(), fc.constant(null)), { nil: undefined }),
-            },
-            { requiredKeys: ['text'] },
+          fc.oneof(
+            fc.record(
+              {
+                text: fc.string({ maxLength: 6 }),
+                thought: fc.option(fc.oneof(fc.boolean(), fc.constant(null)), { nil: undefined }),
+              },
+              { requiredKeys: ['text'] },
+            ),
+            toolPart,
           ),
-          { minLength: 1, maxLength: 3 },
+          { maxLength: 3 },
         ),
       }),
     },
     { requiredKeys: ['content'] },
   );
 
+  it.each([
+    [
+      'a streamed delta',
+      {
+        partial: true,
+        author: 'nemo_agent',
+        timestamp: 1712345678.125,
+        content: { role: 'model', parts: [{ text: 'Adding ' }] },
+      },
+    ],
+    [
+      'a thought',
+      {
+        author: 'nemo_agent',
+        content: { role: 'model', parts: [{ text: 'Plan: ', thought: true }] },
+      },
+    ],
+    [
+      'a final copy with a tool call',
+      {
+        partial: false,
+        invocationId: 'e-1',
+        content: {
+          role: 'model',
+          parts: [
+            { text: 'Done.' },
+            {
+              functionCall: {
+                id: 'c1',
+                name: 'add_text',
+                args: { text: 'Urban Dreams', start: 0 },
+              },
+            },
+          ],
+        },
+      },
+    ],
+    [
+      'a tool result with actions',
+      {
+        author: 'nemo_agent',
+        timestamp: 1712345678125,
+        actions: { stateDelta: { a: 1 } },
+        content: {
+          role: 'user',
+          parts: [
+            { functionResponse: { id: 'c1', name: 'add_text', response: { status: 'success' } } },
+          ],
+        },
+      },
+    ],
+    ['a call without id or args', { content: { parts: [{ functionCall: { name: 'render' } }] } }],
+    ['an event with empty parts', { author: 'nemo_agent', content: { parts: [] } }],
+  ])('takes %s, as the schemas decode it', (_name, payload) => {
+    const fast = recording();
+    const slow = recording();
+    expect(decodeAdkFast(payload, fast.sink)).toBe(true);
+    decodeWithSchemas(payload, undefined, slow.sink);
+    expect(fast.calls).toEqual(slow.calls);
+    expect(fast.calls.length).toBeGreaterThan(0);
+  });
+
   it('accepts only what the schemas accept, and tells the sink the same', () => {
     let taken = 0;
+    let callsTaken = 0;
     fc.assert(
       fc.property(fc.oneof(plausible, event), (v) => {
         const fast = recording();
         const slow = recording();
         const record = v as Record<string, unknown>;
-        if (!decodeTextOnly(record, fast.sink)) return;
+        if (!decodeAdkFast(record, fast.sink)) return;
         taken++;
+        if (fast.calls.some((c) => (c as [string, { type?: string }])[1]?.type === 'tool_call')) {
+          callsTaken++;
+        }
         decodeWithSchemas(record, undefined, slow.sink);
         expect(fast.calls).toEqual(slow.calls);
       }),
@@ -714,5 +839,6 @@ describe('the text-only shortcut decodes exactly as the schemas (property)', () 
     );
     // The generator reaches the shortcut often enough for the comparison to mean something.
     expect(taken).toBeGreaterThan(100);
+    expect(callsTaken).toBeGreaterThan(10);
   });
 });

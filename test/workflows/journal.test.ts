@@ -62,6 +62,15 @@ describe('FileJournal', () => {
     expect(await readdir(folder)).toEqual([]);
   });
 
+  it('remove() also deletes the temporary file of a save cut short by kill -9, and only that job’s', async () => {
+    const journal = new FileJournal(folder);
+    await journal.save('job_a', record('job_a'));
+    await journal.save('job_ab', record('job_ab'));
+    await writeFile(join(folder, 'job_a.json.0f1e2d3c-aaaa-bbbb-cccc-123456789abc.tmp'), '{"vers');
+    await journal.remove('job_a');
+    expect(await readdir(folder)).toEqual(['job_ab.json']);
+  });
+
   it('reports a corrupt entry with a typed error naming the way out, and leaves it untouched', async () => {
     const journal = new FileJournal(folder);
     await mkdir(folder, { recursive: true });

@@ -59,13 +59,31 @@ function otherAuthor(message: OpenMessage, author: string | undefined): boolean 
 const NON_SPACE = /\S/;
 
 /**
+ * `delivered.startsWith(text, at)`. `delivered` is the deltas joined with `+=`
+ * (a rope), which `startsWith` reads character by character through the rope;
+ * the common case, a final copy equal to everything delivered, is one `===`,
+ * which walks the rope once.
+ */
+function sameAt(delivered: string, text: string, at: number): boolean {
+  if (at === 0 && text.length === delivered.length) return text === delivered;
+  return delivered.startsWith(text, at);
+}
+
+/**
  * Builds the events of a turn from decoded payloads, and its reply text.
  * Events go to `out` as they are made.
  */
 export class TurnAssembler implements PayloadSink {
   readonly #out: (event: ChatEvent) => void;
-  /** Finished messages, with their separators (append-only: long turns stay linear). */
-  #reply = '';
+  /**
+   * Finished messages and their separators, joined when the reply is read:
+   * a list rather than a `+=` rope, whose cons cells would all be copied by
+   * each young-generation GC they survive (the reply is the one thing of a
+   * long turn that must live to its end).
+   */
+  #reply: string[] = [];
+  /** `#reply` joined, while no message was added since. */
+  #joined: string | undefined = '';
   /** The reply (or the open message) ends with a line break. */
   #endsWithNewline = false;
   /** Some reply text is not white space. */
@@ -82,8 +100,9 @@ export class TurnAssembler implements PayloadSink {
   /** The reply so far: finished messages, and what an open one delivered. */
   get text(): string {
     const message = this.#text;
-    if (message === undefined) return this.#reply;
-    return this.#reply + this.#separator + (message.diverged ? message.final : message.delivered);
+    this.#joined ??= this.#reply.join('');
+    if (message === undefined) return this.#joined;
+    return this.#joined + this.#separator + (message.diverged ? message.final : message.delivered);
   }
 
   /** True when the turn has produced no reply text (only white space, or nothing). */
@@ -168,7 +187,7 @@ export class TurnAssembler implements PayloadSink {
     const at = message.matched;
     const left = delivered.length - at;
     if (text.length <= left) {
-      if (delivered.startsWith(text, at)) message.matched = at + text.length;
+      if (sameAt(delivered, text, at)) message.matched = at + text.length;
       else message.diverged = true;
       return;
     }
@@ -221,8 +240,9 @@ export class TurnAssembler implements PayloadSink {
       if (!this.#spoken && NON_SPACE.test(text)) this.#spoken = true;
       if (text !== '') this.#endsWithNewline = text.charCodeAt(text.length - 1) === 10;
     }
-    this.#reply += this.#separator;
-    this.#reply += text;
+    if (this.#separator !== '') this.#reply.push(this.#separator);
+    if (text !== '') this.#reply.push(text);
+    this.#joined = undefined;
     this.#separator = '';
     if (text === '') return;
     this.#out(
@@ -257,7 +277,7 @@ export class TurnAssembler implements PayloadSink {
     const at = run.matched;
     const left = run.delivered.length - at;
     if (text.length <= left) {
-      if (run.delivered.startsWith(text, at)) run.matched = at + text.length;
+      if (sameAt(run.delivered, text, at)) run.matched = at + text.length;
       else run.diverged = true;
       return;
     }

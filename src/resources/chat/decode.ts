@@ -210,21 +210,23 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 // ─── the decoder ────────────────────────────────────────────────────────────
 
+/** A decoded ADK part: what the part schemas return (or, on the fast path, the part itself; see {@link decodeAdkFast}). */
+type DecodedPart = AdkTextPart | AdkFunctionCallPart | AdkFunctionResponsePart;
+
 /** Decoded parts of one ADK event, reused from payload to payload (decoding is never re-entered). */
-const scratch: (AdkTextPart | AdkFunctionCallPart | AdkFunctionResponsePart | undefined)[] = [];
+const scratch: (DecodedPart | undefined)[] = [];
+
+/** A thought part without text (a signature only): nothing to show, nothing to end. */
+const EMPTY_THOUGHT: AdkTextPart = { text: '', thought: true };
 
 function decodeAdk(event: AdkEvent, raw: Record<string, unknown>, out: PayloadSink): void {
-  const author = event.author;
-  const timestamp = event.timestamp === undefined ? undefined : normaliseTimestamp(event.timestamp);
-  const mode: PieceMode = event.partial === true ? 'partial' : 'final';
   const parts = event.content?.parts;
-  let shown = 0;
+  let lastText = -1;
   if (parts) {
     // Decode every part first: the pieces end after the last text part.
-    let lastText = -1;
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i];
-      let decoded: (typeof scratch)[number];
+      let decoded: DecodedPart | undefined;
       if (isRecord(part)) {
         if ('text' in part && part.text != null) {
           const r = z.safeParse(adkTextPartSchema, part);
@@ -239,55 +241,79 @@ function decodeAdk(event: AdkEvent, raw: Record<string, unknown>, out: PayloadSi
           const r = z.safeParse(adkFunctionResponsePartSchema, part);
           if (r.success) decoded = r.data;
         } else if (part.thought === true) {
-          // A thought part without text (a signature only): nothing to show.
-          decoded = { text: '', thought: true };
+          decoded = EMPTY_THOUGHT;
         }
       }
       scratch[i] = decoded;
     }
-    for (let i = 0; i < parts.length; i++) {
-      const part = scratch[i];
-      scratch[i] = undefined;
-      if (part === undefined) {
-        // Malformed, or a kind the SDK does not model (inline data, code): kept in raw.
-        out.event(new UnknownObject(raw));
-        shown++;
-      } else if ('text' in part) {
-        if (part.text !== '') {
-          out.piece(part.thought === true, part.text, mode, author, timestamp, raw);
-          shown++;
-        }
-        if (i === lastText) out.piecesEnd(raw);
-      } else if ('functionCall' in part) {
-        const call = part.functionCall;
-        out.event(
-          new ToolCallObject(
-            call.id ?? undefined,
-            call.name,
-            call.args ?? {},
-            author,
-            timestamp,
-            raw,
-          ),
-        );
-        shown++;
-      } else {
-        const response = part.functionResponse;
-        out.event(
-          new ToolResultObject(
-            response.id ?? undefined,
-            response.name,
-            response.response,
-            author,
-            timestamp,
-            raw,
-          ),
-        );
+  }
+  emitAdk(
+    parts?.length ?? 0,
+    lastText,
+    event.author,
+    event.timestamp === undefined ? undefined : normaliseTimestamp(event.timestamp),
+    event.partial === true ? 'partial' : 'final',
+    event.errorCode,
+    event.errorMessage,
+    raw,
+    out,
+  );
+}
+
+/** Tell `out` what the `count` decoded parts in {@link scratch} hold (and clear them), then the event's error. */
+function emitAdk(
+  count: number,
+  lastText: number,
+  author: string | undefined,
+  timestamp: number | undefined,
+  mode: PieceMode,
+  errorCode: unknown,
+  errorMessage: unknown,
+  raw: Record<string, unknown>,
+  out: PayloadSink,
+): void {
+  let shown = 0;
+  for (let i = 0; i < count; i++) {
+    const part = scratch[i];
+    scratch[i] = undefined;
+    if (part === undefined) {
+      // Malformed, or a kind the SDK does not model (inline data, code): kept in raw.
+      out.event(new UnknownObject(raw));
+      shown++;
+    } else if ('text' in part) {
+      if (part.text !== '') {
+        out.piece(part.thought === true, part.text, mode, author, timestamp, raw);
         shown++;
       }
+      if (i === lastText) out.piecesEnd(raw);
+    } else if ('functionCall' in part) {
+      const call = part.functionCall;
+      out.event(
+        new ToolCallObject(
+          call.id ?? undefined,
+          call.name,
+          call.args ?? {},
+          author,
+          timestamp,
+          raw,
+        ),
+      );
+      shown++;
+    } else {
+      const response = part.functionResponse;
+      out.event(
+        new ToolResultObject(
+          response.id ?? undefined,
+          response.name,
+          response.response,
+          author,
+          timestamp,
+          raw,
+        ),
+      );
+      shown++;
     }
   }
-  const { errorCode, errorMessage } = event;
   if (errorCode != null || errorMessage != null) {
     const code =
       typeof errorCode === 'string' || typeof errorCode === 'number' ? errorCode : undefined;
@@ -380,47 +406,106 @@ function errorFields(value: Record<string, unknown>): ErrorPayload {
   return parsed.success ? parsed.data : {};
 }
 
+/** `undefined`, `null` or a string: `optionalString`. */
+function isOptionalString(v: unknown): boolean {
+  return v === undefined || v === null || typeof v === 'string';
+}
+
+/** A JSON object (not an array): what a zod object schema takes as input. */
+function isObjectValue(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+const hasOwn = Object.prototype.hasOwnProperty;
+
 /**
- * The one shape decoded without running its schemas: an ADK event whose parts
- * are all text parts — the streamed deltas and most final copies, about nine
- * payloads in ten of a streamed reply. The SSE figure demands it
- * (docs/performance.md, "SSE throughput"): {@link adkEventSchema} and
- * {@link adkTextPartSchema} cost about 1 µs and 1.2 KB of garbage per payload
- * (zod builds a result object per field), as much as `JSON.parse` itself, and
- * held `session.chat()` to 0.59× the bare loop; with this shortcut it reaches
- * the figure. It accepts only what those schemas accept and decodes it the
- * same way (a property test holds it to that); anything else, even a part of
- * another kind, goes to the schemas. Returns false when it did not decode.
+ * The common ADK events decoded without running their schemas: every part a
+ * plain text, `functionCall` or `functionResponse` part (the streamed deltas,
+ * the final copies, tool calls and results: nearly every payload of a turn).
+ * The SSE figure demands it (docs/performance.md, "SSE throughput"):
+ * {@link adkEventSchema} and the part schemas cost about 1 µs and 1–3 KB of
+ * garbage per payload (zod builds a result object per field), as much as
+ * `JSON.parse` itself.
+ *
+ * The shortcut is exact: it takes a payload only when each field already is
+ * what the schema would return for it (so a part stands for its own decoded
+ * value), and decodes it with the same code ({@link emitAdk}); anything else,
+ * even one odd field, goes to the schemas. One difference, by design: a tool
+ * call's `args` is the payload's own object, where `z.record` returns a
+ * shallow copy with the same entries (an own `__proto__` key, which the copy
+ * would drop, sends the payload to the schemas). A property test holds the
+ * two paths to the same output. Returns false when it did not decode.
  */
-export function decodeTextOnly(value: Record<string, unknown>, out: PayloadSink): boolean {
+export function decodeAdkFast(value: Record<string, unknown>, out: PayloadSink): boolean {
   if (typeof value.type === 'string') return false;
   const content = value.content;
-  if (typeof content !== 'object' || content === null || Array.isArray(content)) return false;
-  const parts = (content as { parts?: unknown }).parts;
-  if (!Array.isArray(parts) || parts.length === 0) return false;
+  if (!isObjectValue(content)) return false;
+  const parts = content.parts;
+  if (!Array.isArray(parts)) return false;
   const { author, partial } = value;
   if (author !== undefined && typeof author !== 'string') return false;
   if (partial !== undefined && typeof partial !== 'boolean') return false;
   if (value.errorCode != null || value.errorMessage != null) return false;
+  let lastText = -1;
   for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as { text?: unknown; thought?: unknown } | null;
-    if (typeof part !== 'object' || part === null || Array.isArray(part)) return false;
-    if (typeof part.text !== 'string') return false;
-    const thought = part.thought;
-    if (thought !== undefined && thought !== null && typeof thought !== 'boolean') return false;
+    const part: unknown = parts[i];
+    if (!isObjectValue(part) || !plainPart(part)) {
+      for (let j = 0; j < i; j++) scratch[j] = undefined;
+      return false;
+    }
+    if (part.text != null) lastText = i;
+    scratch[i] = part as unknown as DecodedPart;
   }
-  const timestamp = value.timestamp === undefined ? undefined : normaliseTimestamp(value.timestamp);
-  const mode: PieceMode = partial === true ? 'partial' : 'final';
-  let shown = 0;
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i] as { text: string; thought?: boolean | null };
-    if (part.text === '') continue;
-    out.piece(part.thought === true, part.text, mode, author, timestamp, value);
-    shown++;
-  }
-  out.piecesEnd(value);
-  if (shown === 0) out.event(new UnknownObject(value));
+  emitAdk(
+    parts.length,
+    lastText,
+    author as string | undefined,
+    value.timestamp === undefined ? undefined : normaliseTimestamp(value.timestamp),
+    partial === true ? 'partial' : 'final',
+    undefined,
+    undefined,
+    value,
+    out,
+  );
   return true;
+}
+
+/**
+ * A part that is exactly what its schema returns: the same precedence as
+ * {@link decodeAdk} (text, then `functionCall`, then `functionResponse`), and
+ * no field the schema would change or reject.
+ */
+function plainPart(part: Record<string, unknown>): boolean {
+  const text = part.text;
+  if (text != null) {
+    const thought = part.thought;
+    return (
+      typeof text === 'string' &&
+      (thought === undefined || thought === null || typeof thought === 'boolean')
+    );
+  }
+  // {@link emitAdk} tells the kinds apart by key: a `text: null` beside a call would read as text.
+  if ('text' in part) return false;
+  const call = part.functionCall;
+  if (call != null) {
+    if (!isObjectValue(call) || typeof call.name !== 'string' || !isOptionalString(call.id)) {
+      return false;
+    }
+    const args = call.args;
+    return (
+      args === undefined ||
+      args === null ||
+      (isObjectValue(args) && !hasOwn.call(args, '__proto__'))
+    );
+  }
+  if ('functionCall' in part) return false;
+  const response = part.functionResponse;
+  return (
+    response != null &&
+    isObjectValue(response) &&
+    typeof response.name === 'string' &&
+    isOptionalString(response.id)
+  );
 }
 
 /**
@@ -457,13 +542,13 @@ export function decodePayload(data: string, eventName: string | undefined, out: 
     );
     return;
   }
-  if (!decodeTextOnly(value, out)) decodeWithSchemas(value, eventName, out);
+  if (!decodeAdkFast(value, out)) decodeWithSchemas(value, eventName, out);
 }
 
 /**
  * Decode a parsed payload (a JSON object) with the schemas alone: what every
- * payload but the text-only shape goes through (exported for the test that
- * holds {@link decodeTextOnly} to it).
+ * payload the ADK shortcut does not take goes through (exported for the test that
+ * holds {@link decodeAdkFast} to it).
  */
 export function decodeWithSchemas(
   value: Record<string, unknown>,

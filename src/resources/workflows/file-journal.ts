@@ -185,9 +185,18 @@ export class FileJournal implements JobJournal {
   /** @example `await journal.remove(jobId)` */
   async remove(jobId: string): Promise<void> {
     const { record: file } = await this.#paths(jobId);
-    const fs = await nodeFs();
+    const [fs, path] = await Promise.all([nodeFs(), nodePath()]);
     try {
       await fs.rm(file, { force: true });
+      // A process killed in the middle of a save leaves its temporary file (`<id>.json.<uuid>.tmp`).
+      const prefix = `${path.basename(file)}.`;
+      const dir = path.dirname(file);
+      const names = await fs.readdir(dir).catch(() => [] as string[]);
+      await Promise.all(
+        names
+          .filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'))
+          .map((name) => fs.rm(path.join(dir, name), { force: true })),
+      );
     } catch (error) {
       throw new JournalError(
         `Could not remove the journal entry ${file}: ${(error as Error).message}.`,

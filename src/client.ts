@@ -7,6 +7,7 @@ import type { ClientContext } from './core/context.js';
 import { isNodeLike, readEnv } from './core/env.js';
 import { headerValueProblem } from './core/headers.js';
 import { LevelLogger, type Logger, type LogLevel, resolveLogLevel } from './core/logger.js';
+import { MemoryRateBudget, type RateBudget } from './core/rate-budget.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './core/retry.js';
 import { raceSignal } from './core/signal.js';
 import { type Clock, systemClock } from './core/timers.js';
@@ -14,6 +15,7 @@ import { Transport } from './core/transport.js';
 import { assertCredentialsAllowed } from './core/url.js';
 import { VERSION } from './core/version.js';
 import { ConfigError } from './errors/errors.js';
+import { BatchResource } from './resources/batch/batch.js';
 import { CreditsResource } from './resources/credits/credits.js';
 import {
   type DownloadOptions,
@@ -62,6 +64,13 @@ export interface NemoClientOptions {
    * or with `clientIdFile: false`: in memory.
    */
   tokenStore?: TokenStore | undefined;
+  /**
+   * The 429 backoff shared by every request of this client: a 429 anywhere
+   * pauses them all until its `Retry-After` has passed. Default: one in memory
+   * per client. Pass one instance to several clients to pause them together, or
+   * a Redis one (`nemovideo/redis`) to share it across processes and machines.
+   */
+  rateBudget?: RateBudget | undefined;
   /** Attribution header values. */
   attribution?: Attribution | undefined;
   /** Retries of a failed request where replaying is harmless. Default 2. */
@@ -155,6 +164,8 @@ export class NemoClient {
   readonly renders: RendersResource;
   /** Durable workflows: `client.workflows.export()` records each step and resumes after a crash. */
   readonly workflows: WorkflowsResource;
+  /** Many exports at once: `client.batch.export(jobs)` runs the durable workflow over a list, a few at a time. */
+  readonly batch: BatchResource;
   /** The resolved API origin. */
   readonly baseUrl: string;
   /** The backend profile in force (documented defaults plus overrides). */
@@ -222,6 +233,7 @@ export class NemoClient {
       allowInsecureHttp,
       token: options.token,
       clientIds,
+      rateBudget: options.rateBudget ?? new MemoryRateBudget(clock),
       tokenStore:
         options.tokenStore ??
         (options.clientIdFile !== false && isNodeLike()
@@ -244,6 +256,7 @@ export class NemoClient {
       configDir: options.configDir,
       persist: options.clientIdFile !== false,
     });
+    this.batch = new BatchResource(this.workflows);
   }
 
   /**

@@ -32,6 +32,7 @@ export {
   MemoryTokenStore,
   type StoredToken,
   type TokenStore,
+  type TokenStoreLock,
 } from './core/auth/token-store.js';
 export {
   type BackendOverrides,
@@ -40,6 +41,7 @@ export {
   DEFAULT_BACKEND,
 } from './core/backend.js';
 export type { Logger, LogLevel } from './core/logger.js';
+export { MemoryRateBudget, type RateBudget } from './core/rate-budget.js';
 export type { RetryTiming } from './core/retry.js';
 export { type Clock, systemClock } from './core/timers.js';
 
@@ -53,7 +55,15 @@ export type {
   TimeoutKind,
 } from './errors/errors.js';
 export { ErrorCode } from './errors/from-response.js';
-
+// ── batches (client.batch) ──
+export {
+  type BatchExportOptions,
+  type BatchExportResult,
+  type BatchItem,
+  type BatchProgress,
+  BatchResource,
+  DEFAULT_BATCH_CONCURRENCY,
+} from './resources/batch/batch.js';
 // ── chat: event members, intent routing, reply translation ──
 export type {
   ChatEventType,
@@ -81,7 +91,6 @@ export {
   DEFAULT_CHAT_IDLE_TIMEOUT_MS,
   DEFAULT_KEPT_EVENTS,
 } from './resources/chat/stream.js';
-
 // ── sessions, credits ──
 export { type CreditBalance, CreditsResource } from './resources/credits/credits.js';
 // ── renders and downloads ──

@@ -196,6 +196,14 @@ export class Output {
     return this.#plain(label, unit, total);
   }
 
+  /**
+   * The terminal (stderr) for a command that draws its own live progress (several
+   * bars at once), when bars can be drawn; `undefined` otherwise (pipes, --json, --quiet).
+   */
+  liveSink(): TextSink | undefined {
+    return this.interactive ? this.#stderr : undefined;
+  }
+
   /** Stop the bar being drawn, if any (on errors and Ctrl-C, so the cursor comes back). */
   stopProgress(): void {
     const bar = this.#activeBar;

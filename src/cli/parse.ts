@@ -58,3 +58,12 @@ export function parseJobId(value: string): string {
 export function collect(value: string, previous: unknown): string[] {
   return [...(Array.isArray(previous) ? (previous as string[]) : []), value];
 }
+
+/** `--concurrency` of `batch`: a whole number from 1 to 64. */
+export function parseConcurrency(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new ArgumentError(`--concurrency takes a whole number from 1 to 64 (got "${value}").`);
+  }
+  return n;
+}

@@ -7,7 +7,14 @@
  *
  * @module
  */
-import { collect, parseJobId, parseQuality, parseSeconds, parseSessionId } from './parse.js';
+import {
+  collect,
+  parseConcurrency,
+  parseJobId,
+  parseQuality,
+  parseSeconds,
+  parseSessionId,
+} from './parse.js';
 import type { CommandSpec, OptionSpec } from './spec.js';
 
 /** Options every command accepts, before or after the command name (docs/cli.md). */
@@ -124,6 +131,60 @@ export const COMMANDS: readonly CommandSpec[] = [
         load: async () => (await import('./commands/jobs.js')).runRemove,
       },
     ],
+  },
+  {
+    name: 'batch',
+    summary: 'export every video of a list file, several at a time (resumable)',
+    description:
+      'Export every video listed in a file: a link or file path per line, with an optional tab-separated prompt and output name, or JSON lines {"input","prompt","output"}.\n' +
+      'Every line is checked before anything runs. Jobs run several at a time; the same command run again skips finished jobs and resumes the others.\n' +
+      'Credits are checked first: a batch the balance cannot pay for stops unless --yes.',
+    arguments: [
+      {
+        name: '<file>',
+        description: 'the list of videos (blank lines and # comments are skipped)',
+      },
+    ],
+    options: [
+      {
+        flags: '--concurrency <n>',
+        description: 'jobs run at once (1-64)',
+        default: 4,
+        parse: parseConcurrency,
+      },
+      {
+        flags: '-o, --out-dir <dir>',
+        description: 'folder of the MP4s (default: the current folder)',
+      },
+      {
+        flags: '-p, --prompt <text>',
+        description:
+          'the instruction for lines without one (default: "download this video in MP4 at <quality>")',
+      },
+      {
+        flags: '--quality <quality>',
+        description: 'output quality: 1080p, 720p or 480p',
+        default: '1080p',
+        parse: parseQuality,
+      },
+      { flags: '--language <code>', description: 'language of the agent replies (e.g. en, zh-CN)' },
+      {
+        flags: '--poll-interval <seconds>',
+        description:
+          'seconds between render status checks (default 10; 1 against a local emulator)',
+        parse: parseSeconds,
+      },
+      {
+        flags: '--max-wait <seconds>',
+        description: 'give up waiting for a render after this long',
+        default: 900,
+        parse: parseSeconds,
+      },
+      { flags: '--fresh', description: 'ignore the journal: start every job over' },
+      { flags: '-y, --yes', description: 'start even when the credits do not cover every job' },
+    ],
+    examples: ['nemovideo batch videos.txt --concurrency 8 -o out/'],
+    load: async () => (await import('./commands/batch.js')).run,
   },
   {
     name: 'session',

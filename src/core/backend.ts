@@ -60,6 +60,12 @@ export interface BackendProfile {
     recoveryMaxUnchangedReads: number;
   };
   /**
+   * What work costs, in credits (protocol: editing about 50 a session, generating
+   * about 100 a clip; exports are free). Used to tell before a batch whether the
+   * balance covers it.
+   */
+  costs: { editSession: number; generateClip: number };
+  /**
    * Render output defaults and the poll schedule. A wait polls first after
    * `firstPollDelayMs`, then waits `pollBackoff` times longer each time, up to
    * the documented cadence `pollIntervalMs`; it gives up after `maxPolls` polls
@@ -138,6 +144,7 @@ export const DEFAULT_BACKEND: BackendProfile = {
     recoveryIntervalMs: 60_000,
     recoveryMaxUnchangedReads: 5,
   },
+  costs: { editSession: 50, generateClip: 100 },
   render: {
     output: { format: 'mp4', quality: 'high' },
     firstPollDelayMs: 1_000,
@@ -174,6 +181,7 @@ export function resolveBackend(overrides: BackendOverrides = {}): BackendProfile
     attributionHeaders: { ...DEFAULT_BACKEND.attributionHeaders, ...overrides.attributionHeaders },
     sessionDefaults: { ...DEFAULT_BACKEND.sessionDefaults, ...overrides.sessionDefaults },
     turn: { ...DEFAULT_BACKEND.turn, ...overrides.turn },
+    costs: { ...DEFAULT_BACKEND.costs, ...overrides.costs },
     render: {
       ...DEFAULT_BACKEND.render,
       ...overrides.render,

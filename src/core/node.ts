@@ -6,8 +6,22 @@
  * The specifier goes through a variable on purpose: a browser bundler then leaves
  * the import alone instead of failing to resolve `node:fs` for the web.
  */
+const loaded = new Map<string, Promise<unknown>>();
+
+/**
+ * Each built-in is imported once: a dynamic `import()` is not free (it goes through the
+ * module loader, and under a loader hook such as tsx's, across threads), and a batch of
+ * exports asks for `node:fs` thousands of times.
+ */
 function load<T>(specifier: string): Promise<T> {
-  return import(/* webpackIgnore: true */ /* @vite-ignore */ specifier) as Promise<T>;
+  let module = loaded.get(specifier);
+  if (!module) {
+    module = import(/* webpackIgnore: true */ /* @vite-ignore */ specifier);
+    // A failed import (not on Node) is not kept: the caller reports it, a retry tries again.
+    module.catch(() => loaded.delete(specifier));
+    loaded.set(specifier, module);
+  }
+  return module as Promise<T>;
 }
 
 export function nodeFs(): Promise<typeof import('node:fs/promises')> {

@@ -64,8 +64,14 @@ export interface AttemptHistory {
   jitter: number;
 }
 
-/** Retry after `retryAfterMs` (`renewToken`: with a new token first), or fail with the attempt's error. */
-export type RetryDecision = { retryAfterMs: number; renewToken?: true } | { fail: true };
+/**
+ * Retry after `retryAfterMs` (`renewToken`: with a new token first; `shared`: the
+ * wait applies to every request of the client, through its rate budget, not to
+ * this one alone), or fail with the attempt's error.
+ */
+export type RetryDecision =
+  | { retryAfterMs: number; renewToken?: true; shared?: true }
+  | { fail: true };
 
 const FAIL: RetryDecision = { fail: true };
 
@@ -86,8 +92,9 @@ const TRANSIENT = new Set<Outcome['kind']>(['connection', 'timeout', 'transient-
  * - 1001: once, with a new token, unless replay is `never`;
  * - a missing client id: once;
  * - 429: once, unless replay is `never` or `maxRetries` is 0, after the
- *   server's hint or `rateLimitDefaultWaitMs`; a wait above `maxRetryAfterMs`
- *   is not waited for (the `RateLimitError` is raised with the hint);
+ *   server's hint or `rateLimitDefaultWaitMs`, a wait `shared` by every request
+ *   of the client (the transport pauses its rate budget); a wait above
+ *   `maxRetryAfterMs` is not waited for (the `RateLimitError` is raised with the hint);
  * - anything else: fail.
  */
 export function decideRetry(
@@ -114,7 +121,7 @@ export function decideRetry(
     case 'rate-limited': {
       if (policy.replay === 'never' || policy.maxRetries === 0 || seen('rate-limited')) return FAIL;
       const wait = outcome.retryAfterMs ?? policy.rateLimitDefaultWaitMs;
-      return wait <= policy.maxRetryAfterMs ? { retryAfterMs: wait } : FAIL;
+      return wait <= policy.maxRetryAfterMs ? { retryAfterMs: wait, shared: true } : FAIL;
     }
     case 'final':
       return FAIL;

@@ -2,6 +2,7 @@ import ky, { type KyInstance } from 'ky';
 import {
   ApiError,
   ConnectionError,
+  RateLimitError,
   ResponseValidationError,
   TimeoutError,
 } from '../errors/errors.js';
@@ -20,6 +21,7 @@ import { ERROR_BODY_BYTES, readBounded, webBody } from './body.js';
 import { parseJsonText, readEnvelope } from './envelope.js';
 import type { LevelLogger } from './logger.js';
 import { canUseNodeHttp } from './node-http-gate.js';
+import type { RateBudget } from './rate-budget.js';
 import {
   decideRetry,
   type Outcome,
@@ -40,6 +42,9 @@ import {
 import { assertCredentialsAllowed, joinUrl } from './url.js';
 
 export type { ReplayPolicy } from './retry.js';
+
+/** Waits for one request while the rate budget stays paused (each wait re-reads the pause). */
+const MAX_PAUSE_WAITS = 4;
 
 /** Per-call options every SDK method accepts. */
 export interface RequestOptions {
@@ -72,6 +77,8 @@ export interface TransportConfig {
   token: TokenOption | undefined;
   clientIds: ClientIdSource;
   tokenStore: TokenStore;
+  /** The 429 backoff every API request consults before it is sent (see {@link RateBudget}). */
+  rateBudget: RateBudget;
 }
 
 /** One request as the layers describe it. */
@@ -294,6 +301,8 @@ export class Transport {
 
     for (;;) {
       throwIfAborted(spec.signal);
+      const paused = this.#awaitRateBudget(endpoint, policy.maxRetryAfterMs, spec.signal);
+      if (paused) await paused;
       const token = spec.auth === 'none' ? undefined : await credentials.token(spec.signal);
       const clientId = spec.sendClientId
         ? await raceSignal(credentials.clientId(), spec.signal)
@@ -326,15 +335,77 @@ export class Transport {
       if (decision.renewToken && token !== undefined) {
         if (!(await credentials.onTokenRejected(token, spec.signal))) throw error;
       }
+      if (decision.shared) {
+        // Every request of the client (and of whoever shares the budget) waits too.
+        this.config.logger.info(
+          `${endpoint} rate limited (429); every request waits ${decision.retryAfterMs} ms, then this one is retried once`,
+        );
+        await this.#budgetCall('pause', () => this.config.rateBudget.pause(decision.retryAfterMs));
+      }
       if (decision.retryAfterMs > 0) {
-        if (outcome.kind === 'rate-limited') {
-          this.config.logger.info(
-            `${endpoint} rate limited; waiting ${decision.retryAfterMs} ms before one retry`,
-          );
-        }
         await sleep(this.config.clock, decision.retryAfterMs, spec.signal);
       }
       previous.push(outcome);
+    }
+  }
+
+  /**
+   * Wait while the rate budget is paused (a 429 here or in a process sharing the
+   * budget). A pause longer than `maxRetryAfterMs` is not waited for: the request
+   * fails at once, unsent, as it would on its own 429 with that hint. Returns
+   * nothing (no await) in the common case: a synchronous budget with no pause.
+   */
+  #awaitRateBudget(
+    endpoint: string,
+    maxWaitMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> | undefined {
+    const read = this.#budgetCall('read', () => this.config.rateBudget.remaining());
+    if (read === undefined || (typeof read === 'number' && !(read > 0))) return undefined;
+    return this.#waitOutPause(endpoint, maxWaitMs, signal, read);
+  }
+
+  async #waitOutPause(
+    endpoint: string,
+    maxWaitMs: number,
+    signal: AbortSignal | undefined,
+    first: number | Promise<number | undefined>,
+  ): Promise<void> {
+    let left = await first;
+    // Re-read after each wait (another 429 may have made the pause longer), a bounded number of
+    // times: a clock whose sleep returns before its `now()` moves on would otherwise spin here.
+    for (let waits = 0; left !== undefined && left > 0 && waits < MAX_PAUSE_WAITS; waits++) {
+      if (left > maxWaitMs) {
+        throw new RateLimitError(
+          `${endpoint} was not sent: the service rate-limited this client (HTTP 429) and asked every request to wait ${Math.ceil(left / 1000)} s, longer than retryTiming.maxRetryAfterMs (${maxWaitMs} ms). Try again later, or raise retryTiming.maxRetryAfterMs.`,
+          { httpStatus: 429, retryAfterMs: left },
+        );
+      }
+      if (this.config.logger.enabled('debug')) {
+        this.config.logger.debug(`${endpoint} waits ${left} ms (rate limit pause)`);
+      }
+      await sleep(this.config.clock, left, signal);
+      // Another 429 meanwhile may have made the pause longer.
+      left = await this.#budgetCall('read', () => this.config.rateBudget.remaining());
+    }
+  }
+
+  /**
+   * A rate budget is advice: when it fails (Redis down…), warn and send anyway.
+   * Synchronous results stay synchronous.
+   */
+  #budgetCall<T>(what: string, call: () => T | Promise<T>): T | undefined | Promise<T | undefined> {
+    const failed = (error: unknown): undefined => {
+      const reason = error instanceof Error ? error.message : String(error);
+      const where = this.config.rateBudget.location ? ` (${this.config.rateBudget.location})` : '';
+      this.config.logger.warn(`could not ${what} the rate budget${where}: ${reason}`);
+      return undefined;
+    };
+    try {
+      const result = call();
+      return isThenable(result) ? Promise.resolve(result).catch(failed) : result;
+    } catch (error) {
+      return failed(error);
     }
   }
 
@@ -591,6 +662,10 @@ async function readBody(response: Response, cap: number) {
 /** The `node:http` transfer, loaded on first use (Node only: a browser bundle keeps it in a chunk it never loads). */
 async function nodeHttpTransfer(): Promise<BodyTransfer> {
   return (await import('./node-http.js')).nodeHttpTransfer;
+}
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
 }
 
 function describeError(error: unknown): string {

@@ -92,15 +92,22 @@ const table: Row[] = [
   // missing client id: once
   ['missing client id retried once', [], noClientId, policy(), { retryAfterMs: 0 }],
   ['missing client id twice fails', [noClientId], noClientId, policy(), FAIL],
-  // 429: once, the hint or 30 s, never above the cap (no overflow, no immediate re-send)
+  // 429: once, the hint or 30 s, never above the cap (no overflow, no immediate re-send); the
+  // wait is shared: every request of the client waits it out (the rate budget), not this one alone
   [
-    '429 without a hint waits 30 s',
+    '429 without a hint waits 30 s, shared',
     [],
     limited(),
     policy({ replay: 'refusal-only' }),
-    { retryAfterMs: 30_000 },
+    { retryAfterMs: 30_000, shared: true },
   ],
-  ['429 with a hint waits the hint', [], limited(3_000), policy(), { retryAfterMs: 3_000 }],
+  [
+    '429 with a hint waits the hint, shared',
+    [],
+    limited(3_000),
+    policy(),
+    { retryAfterMs: 3_000, shared: true },
+  ],
   ['429 a second time fails', [limited(1)], limited(1), policy(), FAIL],
   ['429 with a year-long hint fails at once', [], limited(YEAR), policy(), FAIL],
   [
@@ -108,7 +115,7 @@ const table: Row[] = [
     [],
     limited(120_000),
     policy(),
-    { retryAfterMs: 120_000 },
+    { retryAfterMs: 120_000, shared: true },
   ],
   ['429 with maxRetries 0 fails', [], limited(), policy({ maxRetries: 0 }), FAIL],
   ['429 with replay never fails', [], limited(), policy({ replay: 'never' }), FAIL],

@@ -258,23 +258,63 @@ export class Credentials {
     );
   }
 
+  /**
+   * The stored token, when it can be used instead of asking for one: not the
+   * token being replaced, not rejected (1001), sendable in a header, not about
+   * to expire. A rejected or damaged one is deleted, unless another process may
+   * be storing a new token meanwhile (`mayDelete` false: a lockable store read
+   * without its lock).
+   */
+  async #usableStored(key: string, replacing: StoredToken | undefined, mayDelete: boolean) {
+    const { store, clock, logger } = this.#config;
+    const stored = await this.#storeCall('read', () => store.get(key));
+    if (!stored || stored.token === replacing?.token) return undefined;
+    if (this.#rejected.has(stored.token)) {
+      if (mayDelete) await this.#storeCall('delete', () => store.delete(key));
+      return undefined;
+    }
+    if (headerValueProblem(stored.token) !== undefined) {
+      // A damaged or edited store: never send it; ask for a new token instead.
+      logger.warn('the token store held a token that cannot be sent in a header; ignoring it');
+      if (mayDelete) await this.#storeCall('delete', () => store.delete(key));
+      return undefined;
+    }
+    if (this.#expiresSoon(stored, clock.now())) return undefined;
+    registerSecret(stored.token);
+    this.#current = stored;
+    return stored;
+  }
+
+  /**
+   * A token for this client: the stored one, else a new grant. With a store that
+   * can lock, the grant is asked for under the store's lock, and the store is
+   * read again once the lock is held: another process (or client) that held it
+   * may have just stored a new token, which is used instead of asking again.
+   */
   async #obtain(previous: StoredToken | undefined): Promise<StoredToken> {
-    const { store, clock, backend, logger } = this.#config;
+    const { store } = this.#config;
     const key = await this.#storeKey();
     if (!previous) {
-      const stored = await this.#storeCall('read', () => store.get(key));
-      if (stored && this.#rejected.has(stored.token)) {
-        await this.#storeCall('delete', () => store.delete(key));
-      } else if (stored && headerValueProblem(stored.token) !== undefined) {
-        // A damaged or edited store: never send it; ask for a new token instead.
-        logger.warn('the token store held a token that cannot be sent in a header; ignoring it');
-        await this.#storeCall('delete', () => store.delete(key));
-      } else if (stored && !this.#expiresSoon(stored, clock.now())) {
-        registerSecret(stored.token);
-        this.#current = stored;
-        return stored;
-      }
+      const stored = await this.#usableStored(key, undefined, !store.lock);
+      if (stored) return stored;
     }
+    const lock = store.lock
+      ? await this.#storeCall('lock', () => (store.lock as NonNullable<TokenStore['lock']>)(key))
+      : undefined;
+    try {
+      if (lock) {
+        const stored = await this.#usableStored(key, previous, true);
+        if (stored) return stored;
+      }
+      return await this.#grant(key, previous);
+    } finally {
+      if (lock) await this.#storeCall('unlock', () => lock.release());
+    }
+  }
+
+  /** Ask the service for a new anonymous token and store it. */
+  async #grant(key: string, previous: StoredToken | undefined): Promise<StoredToken> {
+    const { store, clock, backend, logger } = this.#config;
     try {
       const granted = decodeWith(
         anonymousTokenData,

@@ -1,6 +1,7 @@
 import { ConfigError } from '../../errors/errors.js';
 import { resolveConfigDir } from '../config-dir.js';
-import { nodeFs, nodePath } from '../node.js';
+import { nodeFs, nodeOs, nodePath } from '../node.js';
+import { sleep, systemClock } from '../timers.js';
 
 /** An anonymous token as kept between runs. Times are epoch milliseconds. */
 export interface StoredToken {
@@ -30,6 +31,21 @@ export interface TokenStore {
   get(key: string): Promise<StoredToken | undefined>;
   set(key: string, token: StoredToken): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Optional: hold `key` exclusively, across every process that shares the store,
+   * while a token is requested or renewed. Resolves once held, waiting while
+   * another holder has it; a holder that dies must not keep it for ever (a lease,
+   * a stale-lock check). With it, processes that start together (or meet a
+   * 1001 together) make one token request in all: the others wait, then read the
+   * token the first one stored. Without it, single flight is per client.
+   */
+  lock?(key: string): Promise<TokenStoreLock>;
+}
+
+/** A held {@link TokenStore.lock}. */
+export interface TokenStoreLock {
+  /** Let the next waiter in (idempotent). */
+  release(): Promise<void>;
 }
 
 /**
@@ -144,6 +160,55 @@ export class FileTokenStore implements TokenStore {
   async get(key: string): Promise<StoredToken | undefined> {
     return (await this.#readAll())[key];
   }
+
+  /**
+   * Hold the file's lock (`<path>.lock`, created exclusively) while a token is
+   * requested, so processes sharing the file (the CLI and an app, two workers
+   * starting together) make one token request. A lock older than
+   * `FILE_LOCK_LEASE_MS` (60 s), or whose process is gone, is taken over.
+   *
+   * @example `const held = await store.lock(key); try { … } finally { await held.release(); }`
+   */
+  async lock(_key: string): Promise<TokenStoreLock> {
+    const [fs, path, os] = await Promise.all([nodeFs(), nodePath(), nodeOs()]);
+    const lockPath = `${this.path}.lock`;
+    const owner: LockOwner = {
+      pid: globalThis.process?.pid ?? 0,
+      host: os.hostname(),
+      nonce: globalThis.crypto.randomUUID(),
+    };
+    const failed = (error: unknown) =>
+      new ConfigError(
+        `Could not lock the token file ${this.path} (${lockPath}): ${(error as Error).message}. Check the folder's permissions, or use another path.`,
+        { cause: error },
+      );
+    await fs.mkdir(path.dirname(this.path), { recursive: true, mode: 0o700 }).catch((error) => {
+      throw failed(error);
+    });
+    for (;;) {
+      try {
+        await fs.writeFile(lockPath, JSON.stringify(owner), { flag: 'wx', mode: 0o600 });
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw failed(error);
+      }
+      if (await lockIsStale(lockPath, owner.host)) {
+        await fs.rm(lockPath, { force: true }).catch(() => {});
+        continue;
+      }
+      await sleep(systemClock, FILE_LOCK_POLL_MS);
+    }
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        // Only our own lock: a lock taken over as stale belongs to someone else now.
+        const held = await readLockOwner(lockPath);
+        if (held?.nonce === owner.nonce) await fs.rm(lockPath, { force: true }).catch(() => {});
+      },
+    };
+  }
   /** @example `await store.set(key, { token, obtainedAt: Date.now() })` */
   set(key: string, token: StoredToken): Promise<void> {
     return this.#update((all) => {
@@ -158,6 +223,49 @@ export class FileTokenStore implements TokenStore {
       delete all[key];
       return true;
     });
+  }
+}
+
+/** A {@link FileTokenStore} lock older than this is taken over (its holder hung or died). */
+export const FILE_LOCK_LEASE_MS = 60_000;
+/** How often a process waiting for a {@link FileTokenStore} lock looks again. */
+const FILE_LOCK_POLL_MS = 25;
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  nonce: string;
+}
+
+async function readLockOwner(lockPath: string): Promise<LockOwner | undefined> {
+  try {
+    const parsed: unknown = JSON.parse(await (await nodeFs()).readFile(lockPath, 'utf8'));
+    const o = parsed as Partial<LockOwner> | null;
+    if (o && typeof o.pid === 'number' && typeof o.host === 'string' && typeof o.nonce === 'string')
+      return { pid: o.pid, host: o.host, nonce: o.nonce };
+  } catch {
+    // gone, or being written
+  }
+  return undefined;
+}
+
+/** A lock file past its lease, or left by a process of this host that no longer runs. */
+async function lockIsStale(lockPath: string, host: string): Promise<boolean> {
+  const fs = await nodeFs();
+  let modified: number;
+  try {
+    modified = (await fs.stat(lockPath)).mtimeMs;
+  } catch {
+    return false; // gone: the next try creates it
+  }
+  if (Date.now() - modified > FILE_LOCK_LEASE_MS) return true;
+  const owner = await readLockOwner(lockPath);
+  if (!owner || owner.host !== host || owner.pid <= 0) return false;
+  try {
+    globalThis.process.kill(owner.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
   }
 }
 
@@ -198,5 +306,8 @@ export class ConfigDirTokenStore implements TokenStore {
   }
   async delete(key: string): Promise<void> {
     return (await this.#file()).delete(key);
+  }
+  async lock(key: string): Promise<TokenStoreLock> {
+    return (await this.#file()).lock(key);
   }
 }

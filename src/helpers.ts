@@ -46,6 +46,7 @@ export type { RetryTiming } from './core/retry.js';
 export { type Clock, systemClock } from './core/timers.js';
 
 // ── errors ──
+export { neverDelivered } from './errors/delivery.js';
 export type {
   ApiErrorDetails,
   DownloadErrorDetails,

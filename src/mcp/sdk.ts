@@ -8,7 +8,7 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger, LogLevel } from '../helpers.js';
+import { type Logger, type LogLevel, neverDelivered } from '../helpers.js';
 import {
   AbortError,
   ApiError,
@@ -113,40 +113,13 @@ export function isAbort(error: unknown): boolean {
   return error instanceof AbortError;
 }
 
-/**
- * Codes of a connection that never reached the server (the message was not delivered), as the
- * SDK's `send()` tells them apart before its recovery (src/resources/chat/send.ts).
- */
-const NOT_DELIVERED_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_NONAME',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-]);
-
-function neverConnected(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NOT_DELIVERED_CODES.has(code)) return true;
-    current = current.cause;
-  }
-  return false;
-}
-
 /** True for the errors that mean a chat turn's message never reached the agent. */
 export function turnNeverStarted(error: unknown): boolean {
   if (error instanceof AbortError) return false;
   if (error instanceof StreamError || error instanceof TurnLostError) return false;
   if (error instanceof TimeoutError) return false;
   // Refused or unresolvable: the request never left. Anything else may have reached the server.
-  if (error instanceof ConnectionError) return neverConnected(error);
+  if (error instanceof ConnectionError) return neverDelivered(error);
   // A 5xx or 408 may come from a gateway in front of an agent that has the message.
   if (error instanceof ApiError) return error.httpStatus < 500 && error.httpStatus !== 408;
   // A refusal by JSON code (unknown session, no credits, bad token) or bad input: nothing ran.

@@ -1,5 +1,6 @@
 import type { SessionRef } from '../../core/context.js';
 import { sleep } from '../../core/timers.js';
+import { neverDelivered } from '../../errors/delivery.js';
 import {
   AbortError,
   ApiError,
@@ -33,30 +34,6 @@ export interface SendOptions extends ChatOptions {
    * never re-send; wait, read the state, and succeed as soon as it changed.
    */
   recover?: boolean | undefined;
-}
-
-/** Error codes of a connection that never reached the server: the message was not delivered. */
-const NOT_DELIVERED_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_NONAME',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_HAS_EXPIRED',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-]);
-
-function neverDelivered(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 6 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && NOT_DELIVERED_CODES.has(code)) return true;
-    current = current.cause;
-  }
-  return false;
 }
 
 /**

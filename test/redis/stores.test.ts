@@ -113,12 +113,13 @@ describe.skipIf(skipWithoutRedis)('nemovideo/redis', () => {
     const before = requests(BALANCE_ROUTE);
     emulator.fail(BALANCE_ROUTE, { status: 429, headers: { 'retry-after': '20' } });
     const first = a.credits.balance();
-    await clock.waitForSleep(20_000);
+    // Redis round trips are real I/O: give them many turns of the event loop.
+    await clock.waitForSleep(20_000, 100_000);
     const budget = new RedisRateBudget(redis, { prefix });
     expect(await budget.remaining()).toBeGreaterThan(19_000);
 
     const second = b.credits.balance();
-    const waited = await clock.nextSleep((ms) => ms < 20_000 && ms > 19_000);
+    const waited = await clock.nextSleep((ms) => ms < 20_000 && ms > 19_000, 100_000);
     expect(waited).toBeGreaterThan(19_000);
     expect(requests(BALANCE_ROUTE)).toBe(before + 1);
     // The pause lapses (in Redis's time): both go.

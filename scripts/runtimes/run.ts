@@ -21,7 +21,7 @@
  * Env: `NEMO_RUNTIMES_CACHE` (runtime cache), `NEMO_CHROMIUM` (browser path).
  * Needs a build (`npm run build`).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
@@ -38,6 +38,7 @@ import { fileURLToPath } from 'node:url';
 import { createEmulator } from '../../src/testing/index.js';
 import { runInChromium } from './browser.js';
 import { runCliEmulator, runCliWorkflow } from './cli.js';
+import { exec } from './exec.js';
 import { runMcpWorkflow } from './mcp.js';
 import { ensureRuntime, type Runtime } from './runtimes.js';
 
@@ -63,37 +64,15 @@ const only = argValue('--only')?.split(',');
 const keep = process.argv.includes('--keep');
 const wanted = (id: string) => !only || only.some((o) => id === o || id.startsWith(`${o}-`));
 
-/** Run a command; resolve with its exit code and output (never rejects on a non-zero exit). */
-function exec(
-  bin: string,
-  args: string[],
-  cwd: string,
-  env: NodeJS.ProcessEnv = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, {
-      cwd,
-      env: { ...process.env, NODE_OPTIONS: '', DENO_NO_UPDATE_CHECK: '1', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), ROW_TIMEOUT_MS);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Run a command with this process's environment (no NODE_OPTIONS); never rejects on a non-zero exit. */
+function run(bin: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}) {
+  return exec(
+    bin,
+    args,
+    cwd,
+    { ...process.env, NODE_OPTIONS: '', DENO_NO_UPDATE_CHECK: '1', ...env },
+    ROW_TIMEOUT_MS,
+  );
 }
 
 function resultLine(stdout: string): Record<string, unknown> | undefined {
@@ -176,7 +155,7 @@ async function main(): Promise<void> {
       const clientIdFile = join(work, 'ids', id, 'client_id');
       const before = emulator.requests.length;
       const started = performance.now();
-      const { code, stdout, stderr } = await exec(
+      const { code, stdout, stderr } = await run(
         runtime.bin,
         [...pre, file, server.url, out, clip, clientIdFile, id],
         consumer,
@@ -304,7 +283,7 @@ async function main(): Promise<void> {
     ] as const) {
       if (!wanted(id)) continue;
       const started = performance.now();
-      const { code, stdout, stderr } = await exec(process.execPath, [file], consumer);
+      const { code, stdout, stderr } = await run(process.execPath, [file], consumer);
       const result = resultLine(stdout);
       rows.push({
         id,
@@ -385,7 +364,7 @@ async function main(): Promise<void> {
     ] as const) {
       if (!wanted(id)) continue;
       const started = performance.now();
-      const { code, stdout, stderr } = await exec(process.execPath, [tsc, '-p', config], consumer);
+      const { code, stdout, stderr } = await run(process.execPath, [tsc, '-p', config], consumer);
       rows.push({
         id,
         label,

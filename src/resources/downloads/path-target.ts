@@ -58,6 +58,18 @@ interface PartialMeta {
   pid?: number | undefined;
 }
 
+/** One chunk to the open file, a disk error typed as the file system's (both path targets). */
+function writeChunk(
+  writer: FileWriter | undefined,
+  chunk: Uint8Array,
+  path: string,
+): Promise<void> | undefined {
+  if (!writer) return Promise.reject(new DownloadError('The download file is closed.'));
+  return writer.write(chunk)?.catch((error: unknown) => {
+    throw fileSystemError(error, `write ${path}`);
+  });
+}
+
 /** A file-system failure as the typed error the disk says it is. */
 export function fileSystemError(error: unknown, doing: string): DownloadError | ConfigError {
   const code = (error as { code?: unknown } | null)?.code;
@@ -342,12 +354,7 @@ export async function openPathTarget(target: string, options: PathTargetOptions)
       }
     },
 
-    write(chunk) {
-      if (!writer) return Promise.reject(new DownloadError('The download file is closed.'));
-      return writer.write(chunk)?.catch((error: unknown) => {
-        throw fileSystemError(error, `write ${partPath}`);
-      });
-    },
+    write: (chunk) => writeChunk(writer, chunk, partPath),
 
     canContinue: () => true,
 
@@ -429,12 +436,7 @@ async function temporaryTarget(
       fresh = false;
       return { kind: 'write', offset: 0, total: undefined };
     },
-    write(chunk) {
-      if (!writer) return Promise.reject(new DownloadError('The download file is closed.'));
-      return writer.write(chunk)?.catch((error: unknown) => {
-        throw fileSystemError(error, `write ${tempPath}`);
-      });
-    },
+    write: (chunk) => writeChunk(writer, chunk, tempPath),
     canContinue: () => true,
     async commit() {
       const open = writer;
